@@ -1,0 +1,5 @@
+"""Run the command line: ``python -m mqmkg``."""
+
+from mqmkg.cli import app
+
+app()
