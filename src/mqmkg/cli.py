@@ -64,5 +64,42 @@ def evidence(
         typer.echo(f"kg:{span.iri_name}\t{span.text}")
 
 
+@app.command()
+def generate(
+    root: Annotated[Path | None, typer.Option(help="project root holding graph/")] = None,
+    check: Annotated[bool, typer.Option(help="only check that the files are up to date")] = False,
+) -> None:
+    """Write the generated graph files: evidence.ttl (sentences) and wikidata.ttl (links)."""
+    settings = _settings(root)
+    stale = [path for path, text in generated_files(settings).items() if _write_or_check(path, text, check)]
+    for path in stale:
+        typer.echo(f"{'stale' if check else 'wrote'}: {path}")
+    raise typer.Exit(1 if check and stale else 0)
+
+
+def generated_files(settings: Settings) -> dict[Path, str]:
+    """Return the generated graph files and their expected content."""
+    from mqmkg.config import DOC_IRI
+    from mqmkg.linking import links, links_turtle
+    from mqmkg.source import evidence_turtle, read_source
+
+    text = read_source(settings.source_path)
+    found = links(settings.reference_tsv, settings.graph_dir / "wikidata-map.tsv")
+    return {
+        settings.graph_dir / "evidence.ttl": evidence_turtle(text, DOC_IRI),
+        settings.graph_dir / "wikidata.ttl": links_turtle(found),
+    }
+
+
+def _write_or_check(path: Path, text: str, check: bool) -> bool:
+    """Return True when the file differs from ``text``; write it unless checking."""
+    current = path.read_text(encoding="utf-8") if path.exists() else None
+    if current == text:
+        return False
+    if not check:
+        path.write_text(text, encoding="utf-8")
+    return True
+
+
 if __name__ == "__main__":
     app()
