@@ -43,13 +43,21 @@ def serve(
 @app.command()
 def validate(
     root: Annotated[Path | None, typer.Option(help="project root holding graph/, ontology/, shapes/")] = None,
+    qc_dir: Annotated[
+        Path | None, typer.Option(help="QC queries and their profile.tsv (default ROOT/queries/qc)")
+    ] = None,
 ) -> None:
-    """Parse every file, run SHACL and the QC queries, check quotes; exit 1 on any ERROR."""
+    """Parse every file, run SHACL and the QC queries, check quotes.
+
+    Exit status: 0 when nothing fails (WARN and INFO allowed); 1 on any ERROR row,
+    SHACL violation or wrong quote; 2 when validation could not run completely (a
+    missing, unreadable or malformed file or directory, an empty graph).
+    """
     from mqmkg.validate import run_validation
 
-    report = run_validation(_settings(root))
+    report = run_validation(_settings(root), qc_dir=qc_dir)
     typer.echo(report.render())
-    raise typer.Exit(0 if report.ok else 1)
+    raise typer.Exit(report.exit_code)
 
 
 @app.command()
