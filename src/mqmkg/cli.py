@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Annotated
 
@@ -37,7 +38,18 @@ def serve(
     except MqmkgError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    uvicorn.run(application, host=settings.host, port=settings.port, log_level="info")
+    # One access-log line per request comes from mqmkg.access (with result rows), so
+    # uvicorn's own access log is off; mqmkg's loggers share uvicorn's handler.
+    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    log_config["loggers"]["mqmkg"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    uvicorn.run(
+        application,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        log_config=log_config,
+        access_log=False,
+    )
 
 
 @app.command()

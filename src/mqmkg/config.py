@@ -39,6 +39,11 @@ class Settings:
     workers: int = 2
     service_allowlist: tuple[str, ...] = (WIKIDATA_SPARQL,)
     store_path: Path | None = None
+    # Queries that may wait for a busy worker pool, and for how long, before a 503.
+    max_queue: int = 16
+    queue_wait: float = 5.0
+    # Address-space cap per query worker in MiB (0: none); a query that needs more dies alone.
+    worker_memory_mb: int = 2048
 
     @property
     def graph_dir(self) -> Path:

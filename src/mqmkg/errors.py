@@ -43,3 +43,88 @@ class CheckDefinitionError(MqmkgError):
         self.column = column
         where = ":".join(str(part) for part in (path, line, column) if part is not None)
         super().__init__(f"{where}: {message}")
+
+
+# SPARQL endpoint errors. Each carries the message shown to the client; the one map from
+# these classes to HTTP status codes is mqmkg.server.errors.
+
+
+class SparqlError(MqmkgError):
+    """A SPARQL request that cannot be answered; ``message`` is safe to show to the client."""
+
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)
+
+
+class ProtocolError(SparqlError):
+    """The request breaks the SPARQL 1.1 Protocol (§2.1): a missing or repeated ``query``,
+    parameters or body that are not UTF-8, or a dataset graph the store does not hold."""
+
+
+class UnsupportedMediaType(SparqlError):
+    """A POST body whose Content-Type is neither form-encoded nor ``application/sparql-query``."""
+
+
+class PayloadTooLarge(SparqlError):
+    """The request body is larger than ``Settings.max_body_bytes``."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        super().__init__(f"request body larger than {limit} bytes (Settings.max_body_bytes)")
+
+
+class QuerySyntaxError(SparqlError):
+    """The query does not parse; line and column are 1-based, as the parser reports them."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None):
+        self.line = line
+        self.column = column
+        super().__init__(message)
+
+
+class UpdateRefused(SparqlError):
+    """A SPARQL Update (``update=``, ``application/sparql-update``, INSERT, LOAD, …): the endpoint is read-only."""
+
+
+class ServiceRefused(SparqlError):
+    """A ``SERVICE`` call to an endpoint that is not on ``Settings.service_allowlist``, or one
+    the guard cannot verify (``SERVICE ?var``)."""
+
+
+class NotAcceptable(SparqlError):
+    """No result format the client accepts can carry this kind of result."""
+
+    def __init__(self, message: str, offered: tuple[str, ...]):
+        self.offered = offered
+        super().__init__(message)
+
+
+class QueryEvaluationError(SparqlError):
+    """The query parsed but the engine reported an error while evaluating it."""
+
+
+class ServiceFailed(SparqlError):
+    """An allow-listed ``SERVICE`` endpoint failed or answered something unusable."""
+
+
+class QueryTimeout(SparqlError):
+    """The query ran past its deadline; its worker process was killed and replaced."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        super().__init__(
+            f"query stopped after its deadline of {seconds:g} s; the worker running it was replaced"
+        )
+
+
+class ServerBusy(SparqlError):
+    """Every query worker is busy and the wait queue is full or its wait expired."""
+
+    def __init__(self, message: str, retry_after: int):
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class QueryAborted(SparqlError):
+    """The worker running the query died (for example at its memory cap) before answering."""

@@ -1,0 +1,64 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware.cors import CORSMiddleware
+
+from mqmkg.config import Settings
+from mqmkg.server.access_log import AccessLogMiddleware
+from mqmkg.server.errors import install_error_handlers
+from mqmkg.server.routes import health, sparql
+from mqmkg.sparql.dataset import build_snapshot
+from mqmkg.sparql.endpoint import EXPOSED_HEADERS, SparqlEndpoint
+from mqmkg.sparql.pool import WorkerPool
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the store from ``settings.root`` and return the app serving it.
+
+    The store is built here, so a broken graph fails before the server binds; the query
+    workers start with the app (lifespan) and stop with it.
+    """
+    snapshot = build_snapshot(settings)
+    pool = WorkerPool(
+        snapshot.nquads,
+        settings.workers,
+        max_queue=settings.max_queue,
+        queue_wait=settings.queue_wait,
+        memory_mb=settings.worker_memory_mb,
+    )
+    endpoint = SparqlEndpoint(settings, snapshot, pool)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(pool.start)
+        try:
+            yield
+        finally:
+            await run_in_threadpool(pool.close)
+
+    app = FastAPI(
+        title="mqmkg",
+        summary="A curated knowledge graph of Pakistan's MQM, served over SPARQL 1.1",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.sparql = endpoint
+    install_error_handlers(app)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_credentials=False,
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["*"],
+        expose_headers=list(EXPOSED_HEADERS),
+    )
+    app.add_middleware(AccessLogMiddleware)
+    app.include_router(sparql.router)
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,117 @@
+"""The one map from exceptions to HTTP responses.
+
+Every error becomes an RFC 9457 ``application/problem+json`` body with a message a person
+can act on (and the line and column of a syntax error); never a stack trace. Only a bug
+gives a 500, and its traceback goes to the server log, not to the client.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from mqmkg.errors import (
+    MqmkgError,
+    NotAcceptable,
+    PayloadTooLarge,
+    ProtocolError,
+    QueryAborted,
+    QueryEvaluationError,
+    QuerySyntaxError,
+    QueryTimeout,
+    ServerBusy,
+    ServiceFailed,
+    ServiceRefused,
+    UnsupportedMediaType,
+    UpdateRefused,
+)
+
+log = logging.getLogger("mqmkg.server")
+
+PROBLEM_JSON = "application/problem+json"
+
+STATUS: dict[type[MqmkgError], int] = {
+    ProtocolError: 400,
+    QuerySyntaxError: 400,
+    QueryEvaluationError: 400,
+    UpdateRefused: 403,
+    ServiceRefused: 403,
+    NotAcceptable: 406,
+    PayloadTooLarge: 413,
+    UnsupportedMediaType: 415,
+    ServiceFailed: 502,
+    # Fuseki answers a query timeout with 503 too; clients such as tripod rely on it.
+    QueryTimeout: 503,
+    ServerBusy: 503,
+    QueryAborted: 503,
+}
+
+
+def status_for(exc: MqmkgError) -> int:
+    """Return the HTTP status of an mqmkg error (the first match along its class hierarchy)."""
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 500
+
+
+def problem(
+    status: int, detail: str, error: str, headers: dict[str, str] | None = None, **extra: object
+) -> JSONResponse:
+    """Return an ``application/problem+json`` response."""
+    body: dict[str, object] = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "error": error,
+    }
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+async def _mqmkg_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, MqmkgError)
+    status = status_for(exc)
+    headers: dict[str, str] = {}
+    extra: dict[str, object] = {}
+    if isinstance(exc, ServerBusy):
+        headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, QuerySyntaxError):
+        extra = {"line": exc.line, "column": exc.column}
+    if isinstance(exc, NotAcceptable):
+        extra = {"offered": list(exc.offered)}
+    if status == 500:
+        log.error("unmapped mqmkg error: %r", exc)
+    return problem(status, str(exc), type(exc).__name__, headers or None, **extra)
+
+
+async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    if exc.status_code == 405:
+        detail = f"{detail}; allowed: {exc.headers.get('Allow', 'GET, POST') if exc.headers else 'GET, POST'}"
+    return problem(exc.status_code, detail, "HTTPException", dict(exc.headers) if exc.headers else None)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return problem(400, f"invalid request: {exc.errors()}", "RequestValidationError")
+
+
+async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error", exc_info=exc)
+    return problem(500, "internal server error; the server log has the details", "InternalError")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the map on an app."""
+    app.add_exception_handler(MqmkgError, _mqmkg_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected)

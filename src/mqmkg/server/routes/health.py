@@ -1,0 +1,35 @@
+"""``/health``: liveness, dataset size and worker pool state."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from mqmkg.server.routes.sparql import EndpointDep
+
+router = APIRouter(tags=["service"])
+
+
+@router.get("/health", summary="Liveness, triple counts and query workers")
+async def health(endpoint: EndpointDep) -> JSONResponse:
+    """Report the dataset's size and the worker pool (cheap: no query runs)."""
+    status = endpoint.pool.status()
+    snapshot = endpoint.snapshot
+    ok = status.idle + status.busy > 0
+    return JSONResponse(
+        {
+            "status": "ok" if ok else "degraded",
+            "triples": snapshot.default_graph_triples,
+            "quads": snapshot.quads,
+            "graphs": len(snapshot.graphs),
+            "workers": {
+                "size": status.size,
+                "idle": status.idle,
+                "busy": status.busy,
+                "starting": status.starting,
+                "pids": list(status.pids),
+                "replaced": status.replaced,
+            },
+        },
+        status_code=200 if ok else 503,
+    )

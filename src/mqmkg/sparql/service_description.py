@@ -1,0 +1,87 @@
+"""The SPARQL 1.1 Service Description returned by ``GET /sparql`` without a query.
+
+https://www.w3.org/TR/sparql11-service-description/
+"""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+
+from mqmkg.sparql.dataset import Snapshot
+from mqmkg.sparql.formats import ALL_FORMATS
+
+SD = "http://www.w3.org/ns/sparql-service-description#"
+VOID = "http://rdfs.org/ns/void#"
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+RDFS_COMMENT = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment")
+DCTERMS_TITLE = ox.NamedNode("http://purl.org/dc/terms/title")
+XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+
+
+def _sd(name: str) -> ox.NamedNode:
+    return ox.NamedNode(SD + name)
+
+
+def _count(n: int) -> ox.Literal:
+    return ox.Literal(str(n), datatype=XSD_INTEGER)
+
+
+def service_description(
+    endpoint: str,
+    snapshot: Snapshot,
+    *,
+    query_timeout: float,
+    max_rows: int,
+    allowlist: tuple[str, ...],
+) -> list[ox.Triple]:
+    """Return the triples describing the endpoint, its formats, features and dataset."""
+    service = ox.NamedNode(endpoint + "#service")
+    dataset = ox.NamedNode(endpoint + "#dataset")
+    default_graph = ox.NamedNode(endpoint + "#default-graph")
+    allowed = ", ".join(allowlist) if allowlist else "none"
+    triples = [
+        ox.Triple(service, RDF_TYPE, _sd("Service")),
+        ox.Triple(service, DCTERMS_TITLE, ox.Literal("mqmkg SPARQL endpoint", language="en")),
+        ox.Triple(
+            service,
+            RDFS_COMMENT,
+            ox.Literal(
+                f"Read-only SPARQL 1.1 Query endpoint. Each query has a deadline of {query_timeout:g} s; "
+                f"results are cut at {max_rows} rows (header X-MQMKG-Truncated); SERVICE may call only: "
+                f"{allowed}. The default graph is the union of all named graphs.",
+                language="en",
+            ),
+        ),
+        ox.Triple(service, _sd("endpoint"), ox.NamedNode(endpoint)),
+        ox.Triple(service, _sd("supportedLanguage"), _sd("SPARQL11Query")),
+        ox.Triple(service, _sd("feature"), _sd("UnionDefaultGraph")),
+        ox.Triple(service, _sd("feature"), _sd("BasicFederatedQuery")),
+    ]
+    triples.extend(ox.Triple(service, _sd("resultFormat"), ox.NamedNode(f.w3c_iri)) for f in ALL_FORMATS)
+    triples.extend(
+        [
+            ox.Triple(service, _sd("defaultDataset"), dataset),
+            ox.Triple(dataset, RDF_TYPE, _sd("Dataset")),
+            ox.Triple(dataset, _sd("defaultGraph"), default_graph),
+        ]
+    )
+    entries = [ox.BlankNode(f"namedGraph{index}") for index in range(len(snapshot.graphs))]
+    triples.extend(ox.Triple(dataset, _sd("namedGraph"), entry) for entry in entries)
+    triples.extend(
+        [
+            ox.Triple(default_graph, RDF_TYPE, _sd("Graph")),
+            ox.Triple(default_graph, ox.NamedNode(VOID + "triples"), _count(snapshot.default_graph_triples)),
+        ]
+    )
+    for index, (graph, entry) in enumerate(zip(snapshot.graphs, entries, strict=True)):
+        description = ox.BlankNode(f"graph{index}")
+        triples.extend(
+            [
+                ox.Triple(entry, RDF_TYPE, _sd("NamedGraph")),
+                ox.Triple(entry, _sd("name"), ox.NamedNode(graph.name)),
+                ox.Triple(entry, _sd("graph"), description),
+                ox.Triple(description, RDF_TYPE, _sd("Graph")),
+                ox.Triple(description, ox.NamedNode(VOID + "triples"), _count(graph.triples)),
+            ]
+        )
+    return triples

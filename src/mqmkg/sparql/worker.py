@@ -1,0 +1,192 @@
+"""The query worker: a process that holds its own copy of the store and answers jobs.
+
+A worker evaluates one query at a time: the SERVICE guard, then pyoxigraph, then the
+serialiser, all inside the process the pool can kill at the deadline. Replies are plain
+frozen dataclasses sent back over a pipe; errors travel as ``Refusal`` records that the
+parent turns into typed exceptions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import re
+import signal
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+
+import pyoxigraph as ox
+
+from mqmkg.errors import ServiceRefused
+from mqmkg.sparql.dataset import load_store
+from mqmkg.sparql.formats import BY_NAME, ResultKind
+from mqmkg.sparql.guard import check_services
+from mqmkg.sparql.results import serialize_boolean, serialize_solutions, serialize_triples
+
+_POSITION = re.compile(r"^error at (\d+):(\d+): (.*)$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One query to evaluate, with its dataset, the formats negotiated and the row cap."""
+
+    query: str
+    base_iri: str | None
+    default_graphs: tuple[str, ...] | None
+    named_graphs: tuple[str, ...] | None
+    results_format: str | None
+    graph_format: str | None
+    max_rows: int
+    allowlist: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A serialised result: its kind and format, the body, and how many rows it holds."""
+
+    kind: ResultKind
+    format_name: str
+    body: bytes
+    rows: int
+    truncated: bool
+    services: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A query the worker would not or could not answer.
+
+    ``error`` is one of ``syntax``, ``service-refused``, ``service-failed``, ``evaluation``,
+    ``not-acceptable``.
+    """
+
+    error: str
+    message: str
+    line: int | None = None
+    column: int | None = None
+
+
+@dataclass(frozen=True)
+class Ready:
+    """Sent once by a worker when its store is loaded."""
+
+    pid: int
+
+
+def syntax_refusal(exc: SyntaxError) -> Refusal:
+    """Turn pyoxigraph's ``error at LINE:COLUMN: message`` into a syntax refusal."""
+    text = str(exc.msg if exc.msg else exc)
+    match = _POSITION.match(text)
+    if match is None:
+        return Refusal("syntax", text)
+    line, column, message = int(match.group(1)), int(match.group(2)), match.group(3)
+    return Refusal("syntax", f"syntax error at line {line}, column {column}: {message}", line, column)
+
+
+def _dataset_options(job: Job) -> dict[str, object]:
+    if job.default_graphs is None and job.named_graphs is None:
+        return {}
+    return {
+        "default_graph": [ox.NamedNode(g) for g in job.default_graphs or ()],
+        "named_graphs": [ox.NamedNode(g) for g in job.named_graphs or ()],
+    }
+
+
+def _not_acceptable(kind: ResultKind) -> Refusal:
+    return Refusal("not-acceptable", kind.value)
+
+
+def execute(store: ox.Store, job: Job) -> Answer | Refusal:
+    """Evaluate one job against a store and serialise its result, or say why not."""
+    try:
+        services = check_services(job.query, job.base_iri, job.allowlist)
+    except ServiceRefused as exc:
+        return Refusal("service-refused", exc.message)
+    try:
+        result = store.query(job.query, base_iri=job.base_iri, **_dataset_options(job))
+        if isinstance(result, ox.QueryBoolean):
+            return _boolean(bool(result), job, services)
+        if isinstance(result, ox.QuerySolutions):
+            return _solutions(result, job, services)
+        return _graph(result, job, services)
+    except SyntaxError as exc:
+        return syntax_refusal(exc)
+    except Exception as exc:  # the engine's evaluation errors: OSError, ValueError, …
+        message = str(exc) or type(exc).__name__
+        return Refusal("service-failed" if services else "evaluation", message)
+
+
+def _boolean(value: bool, job: Job, services: tuple[str, ...]) -> Answer | Refusal:
+    if job.results_format is None:
+        return _not_acceptable(ResultKind.RESULTS)
+    fmt = BY_NAME[job.results_format]
+    return Answer(ResultKind.RESULTS, fmt.name, serialize_boolean(value, fmt), 1, False, services)
+
+
+def _solutions(result: ox.QuerySolutions, job: Job, services: tuple[str, ...]) -> Answer | Refusal:
+    if job.results_format is None:
+        return _not_acceptable(ResultKind.RESULTS)
+    fmt = BY_NAME[job.results_format]
+    variables = [v.value for v in result.variables]
+    rows = [tuple(solution) for solution in itertools.islice(result, job.max_rows + 1)]
+    truncated = len(rows) > job.max_rows
+    rows = rows[: job.max_rows]
+    body = serialize_solutions(variables, rows, fmt)
+    return Answer(ResultKind.RESULTS, fmt.name, body, len(rows), truncated, services)
+
+
+def _graph(result: ox.QueryTriples, job: Job, services: tuple[str, ...]) -> Answer | Refusal:
+    if job.graph_format is None:
+        return _not_acceptable(ResultKind.GRAPH)
+    fmt = BY_NAME[job.graph_format]
+    triples = list(itertools.islice(result, job.max_rows + 1))
+    truncated = len(triples) > job.max_rows
+    triples = triples[: job.max_rows]
+    return Answer(
+        ResultKind.GRAPH, fmt.name, serialize_triples(triples, fmt), len(triples), truncated, services
+    )
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Ask Linux to SIGKILL this process when the thread that started it exits."""
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _limit_memory(megabytes: int) -> None:
+    if megabytes <= 0:
+        return
+    import resource
+
+    limit = megabytes * 1024 * 1024
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def serve(conn: Connection, nquads: bytes, memory_mb: int, parent_pid: int) -> None:
+    """Run a worker: load the store, report ready, then answer jobs until the pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
+    _die_with_parent(parent_pid)
+    _limit_memory(memory_mb)
+    store = load_store(nquads)
+    del nquads
+    import rdflib.plugins.sparql.parser  # noqa: F401  (warm the SERVICE guard's parser)
+
+    conn.send(Ready(os.getpid()))
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        reply = execute(store, job)
+        try:
+            conn.send(reply)
+        except OSError:
+            return
