@@ -72,6 +72,10 @@ def _short(term: str | None) -> str:
     return text[: _MAX_TERM - 4] + '..."' + text[text.rindex('"') + 1 :]
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 @dataclass(frozen=True)
 class LoadProblem:
     """Something that kept part of the validation from running."""
@@ -199,11 +203,13 @@ class ValidationReport:
         levels = ", ".join(f"{n} {level}" for level, n in self.counts.items())
         shacl = self.shacl_counts
         line = (
-            f"validate: {levels}; SHACL {shacl['Violation']} violations, {shacl['Warning']} warnings, "
-            f"{shacl['Info']} infos; {self.quotes_checked} quotes checked, {len(self.quote_problems)} wrong"
+            f"validate: {levels} ({_plural(self.checks_run, 'QC check')}); "
+            f"SHACL {_plural(shacl['Violation'], 'violation')}, {_plural(shacl['Warning'], 'warning')}, "
+            f"{_plural(shacl['Info'], 'info')}; "
+            f"{_plural(self.quotes_checked, 'quote')} checked, {len(self.quote_problems)} wrong"
         )
         if self.problems:
-            line += f"; INCOMPLETE: {len(self.problems)} could-not-run problems"
+            return f"{line}; INCOMPLETE: {_plural(len(self.problems), 'problem')} kept checks from running"
         return line
 
     def render(self) -> str:

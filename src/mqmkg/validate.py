@@ -162,11 +162,10 @@ def parse_dir(directory: Path, role: str) -> ParsedDir:
         except GraphFileError as exc:
             problems.append(_problem(exc))
     if not files:
-        problems.append(LoadProblem(str(directory), f"no *.ttl files: the {role} is empty"))
+        problems.append(LoadProblem(str(directory), f"the {role} directory holds no *.ttl files"))
     elif not problems and not any(triples for _, triples in parsed):
-        problems.append(
-            LoadProblem(str(directory), f"no triples in {len(files)} file(s): the {role} is empty")
-        )
+        message = f"the {role} directory's {len(files)} *.ttl file(s) hold no triples"
+        problems.append(LoadProblem(str(directory), message))
     return ParsedDir(directory, tuple(parsed), tuple(problems))
 
 
@@ -419,7 +418,7 @@ def run_validation(settings: Settings, qc_dir: Path | None = None) -> Validation
     shapes = parse_dir(settings.shapes_dir, "shapes")
     checks, check_problems = load_checks(qc_dir)
     problems = [*ontology.problems, *graph.problems, *shapes.problems, *check_problems]
-    report = ValidationReport(root=settings.root, checks_run=len(checks))
+    report = ValidationReport(root=settings.root)
     text = None
     if settings.graph_dir.is_dir():
         try:
