@@ -33,16 +33,11 @@ class EmptyGraph(MqmkgError):
     """The files loaded hold no triples."""
 
 
-class CheckDefinitionError(MqmkgError):
-    """A shapes file, QC query or QC profile is missing or malformed, so a check cannot run."""
+class CheckDefinitionError(GraphFileError):
+    """A shapes file, QC query or QC profile is missing or malformed, so a check cannot run.
 
-    def __init__(self, path: Path, message: str, line: int | None = None, column: int | None = None):
-        self.path = path
-        self.message = message
-        self.line = line
-        self.column = column
-        where = ":".join(str(part) for part in (path, line, column) if part is not None)
-        super().__init__(f"{where}: {message}")
+    It names its file as GraphFileError does (``path:line:column: message``).
+    """
 
 
 # SPARQL endpoint errors. Each carries the message shown to the client; the one map from

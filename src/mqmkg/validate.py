@@ -50,6 +50,11 @@ PROJECTION = ("entity", "property", "value")
 _HEADER_LINE = re.compile(r"^#\s*(title|description):\s*(.*)$")
 _CONTINUATION = re.compile(r"^#\s{2,}(\S.*)$")
 _PARSE_POSITION = re.compile(r"\s*\(at char \d+\), \(line:\d+, col:\d+\)$")
+_TRIPLE_TERM_SYNTAX = re.compile(r"<<|\{\|")
+_TRIPLE_TERMS = (
+    "RDF 1.2 triple terms or annotations: rdflib and pySHACL cannot read them, "
+    "and an annotation also asserts its triple; use a claim node (DATA-MODEL section 4)"
+)
 _PATH_MODIFIERS = ((SH.inversePath, "^{}"), (SH.zeroOrMorePath, "{}*"), (SH.oneOrMorePath, "{}+"))
 _QUOTES_QUERY = """
 PREFIX oa: <http://www.w3.org/ns/oa#>
@@ -144,9 +149,18 @@ def rdflib_graph(triples: Iterable[ox.Triple]) -> rdflib.Graph:
 # --- loading ----------------------------------------------------------------------------
 
 
-def _problem(exc: GraphFileError | CheckDefinitionError) -> LoadProblem:
+def _problem(exc: GraphFileError) -> LoadProblem:
+    """Return the problem a located error describes (CheckDefinitionError included)."""
     where = ":".join(str(part) for part in (exc.path, exc.line, exc.column) if part is not None)
     return LoadProblem(where, exc.message)
+
+
+def _first_line_matching(path: Path, pattern: re.Pattern[str]) -> tuple[int, int] | tuple[()]:
+    """Return the 1-based line and column of the first match of ``pattern`` in a file."""
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if match := pattern.search(line):
+            return number, match.start() + 1
+    return ()
 
 
 def parse_dir(directory: Path, role: str) -> ParsedDir:
@@ -158,7 +172,10 @@ def parse_dir(directory: Path, role: str) -> ParsedDir:
     parsed: list[tuple[Path, tuple[ox.Triple, ...]]] = []
     for path in files:
         try:
-            parsed.append((path, tuple(parse_file(path))))
+            triples = tuple(parse_file(path))
+            if any(isinstance(t.subject, ox.Triple) or isinstance(t.object, ox.Triple) for t in triples):
+                raise GraphFileError(path, _TRIPLE_TERMS, *_first_line_matching(path, _TRIPLE_TERM_SYNTAX))
+            parsed.append((path, triples))
         except GraphFileError as exc:
             problems.append(_problem(exc))
     if not files:
@@ -425,8 +442,9 @@ def run_validation(settings: Settings, qc_dir: Path | None = None) -> Validation
             text = read_source(settings.source_path)
         except OSError as exc:
             problems.append(LoadProblem(str(settings.source_path), f"cannot read the source: {exc.strerror}"))
-        except MqmkgError as exc:
-            problems.append(LoadProblem(str(settings.source_path), str(exc)))
+        except MqmkgError as exc:  # SourceMismatch, whose message starts with the path
+            where = str(settings.source_path)
+            problems.append(LoadProblem(where, str(exc).removeprefix(f"{where}: ")))
     if ontology.problems or graph.problems or text is None:
         return replace(report, problems=tuple(problems))
 
