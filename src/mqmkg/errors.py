@@ -79,7 +79,7 @@ class QuerySyntaxError(SparqlError):
 
 
 class UpdateRefused(SparqlError):
-    """A SPARQL Update (``update=``, ``application/sparql-update``, INSERT, LOAD, …): the endpoint is read-only."""
+    """A SPARQL Update (``update=``, ``application/sparql-update``, INSERT, LOAD, …): read-only endpoint."""
 
 
 class ServiceRefused(SparqlError):

@@ -31,6 +31,8 @@ XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
 RDF_DIR_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#dirLangString"
 RESULTS_NS = "http://www.w3.org/2005/sparql-results#"
+# XML parsers turn a raw CR into LF (XML 1.0 §2.11): write it as a character reference.
+_XML_TEXT = {"\r": "&#13;"}
 
 # Prefixes offered to graph serialisers; only those a result uses are written.
 PREFIXES: dict[str, str] = {
@@ -126,7 +128,7 @@ def xml_term(term: Term) -> str:
     datatype = _literal_datatype(term)
     if datatype is not None:
         attributes += f" datatype={quoteattr(datatype)}"
-    return f"<literal{attributes}>{escape(term.value)}</literal>"
+    return f"<literal{attributes}>{escape(term.value, _XML_TEXT)}</literal>"
 
 
 def solutions_xml(variables: Sequence[str], rows: Sequence[Row]) -> bytes:
@@ -211,7 +213,8 @@ def _iris(term: Term) -> list[str]:
     if isinstance(term, ox.NamedNode):
         return [term.value]
     if isinstance(term, ox.Literal):
-        return [term.datatype.value]
+        datatype = _literal_datatype(term)
+        return [datatype] if datatype else []
     if isinstance(term, ox.Triple):
         return _iris(term.subject) + _iris(term.predicate) + _iris(term.object)
     return []
@@ -233,4 +236,8 @@ def serialize_triples(triples: Sequence[ox.Triple], fmt: Format) -> bytes:
     rdf_format = _RDF_FORMATS[fmt.name]
     if fmt is NTRIPLES:
         return ox.serialize(triples, format=rdf_format)
-    return ox.serialize(triples, format=rdf_format, prefixes=used_prefixes(triples))
+    body = ox.serialize(triples, format=rdf_format, prefixes=used_prefixes(triples))
+    if fmt is RDFXML:
+        # pyoxigraph 0.5.13 writes a literal's CR raw, which XML parsers read back as LF.
+        body = body.replace(b"\r", b"&#13;")
+    return body

@@ -25,6 +25,7 @@ from mqmkg.sparql.guard import check_services
 from mqmkg.sparql.results import serialize_boolean, serialize_solutions, serialize_triples
 
 _POSITION = re.compile(r"^error at (\d+):(\d+): (.*)$", re.DOTALL)
+_PYPARSING = re.compile(r"^(.*?)\s*\(at char \d+\), \(line:(\d+), col:(\d+)\)$")
 
 
 @dataclass(frozen=True)
@@ -74,14 +75,41 @@ class Ready:
     pid: int
 
 
-def syntax_refusal(exc: SyntaxError) -> Refusal:
-    """Turn pyoxigraph's ``error at LINE:COLUMN: message`` into a syntax refusal."""
+def rdflib_diagnosis(query: str) -> str | None:
+    """Return rdflib's parse error for a query, reworded, or None if rdflib parses it.
+
+    pyoxigraph 0.5.13 often reports the furthest position it reached (the end of the query);
+    rdflib names the construct that failed and where it starts, which helps a person more.
+    """
+    from rdflib.plugins.sparql.parser import parseQuery
+
+    try:
+        parseQuery(query)
+    except RecursionError:
+        return None
+    except Exception as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        match = _PYPARSING.match(first)
+        if match is None:
+            return first
+        return f"{match.group(1).strip()} at line {match.group(2)}, column {match.group(3)}"
+    return None
+
+
+def syntax_refusal(exc: SyntaxError, query: str) -> Refusal:
+    """Turn pyoxigraph's ``error at LINE:COLUMN: message`` into a syntax refusal.
+
+    The position is pyoxigraph's; rdflib's reading of the same error is appended when it
+    has one.
+    """
     text = str(exc.msg if exc.msg else exc)
+    hint = rdflib_diagnosis(query)
+    suffix = f" (rdflib: {hint})" if hint else ""
     match = _POSITION.match(text)
     if match is None:
-        return Refusal("syntax", text)
+        return Refusal("syntax", f"syntax error: {text}{suffix}")
     line, column, message = int(match.group(1)), int(match.group(2)), match.group(3)
-    return Refusal("syntax", f"syntax error at line {line}, column {column}: {message}", line, column)
+    return Refusal("syntax", f"syntax error at line {line}, column {column}: {message}{suffix}", line, column)
 
 
 def _dataset_options(job: Job) -> dict[str, object]:
@@ -111,7 +139,7 @@ def execute(store: ox.Store, job: Job) -> Answer | Refusal:
             return _solutions(result, job, services)
         return _graph(result, job, services)
     except SyntaxError as exc:
-        return syntax_refusal(exc)
+        return syntax_refusal(exc, job.query)
     except Exception as exc:  # the engine's evaluation errors: OSError, ValueError, …
         message = str(exc) or type(exc).__name__
         return Refusal("service-failed" if services else "evaluation", message)
