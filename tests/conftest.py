@@ -263,3 +263,28 @@ def live_server(
         service_allowlist=f"{wikidata_standin.query_url},{tarpit.url()}",
         **ENDPOINT_SETTINGS,
     )
+
+
+# -- helpers for SPARQL tests -------------------------------------------------------------
+
+KG = "https://w3id.org/mqmkg/id/"
+GRAPH = "https://w3id.org/mqmkg/graph/"
+QUERY_PREFIXES = """PREFIX kg: <https://w3id.org/mqmkg/id/>
+PREFIX mqm: <https://w3id.org/mqmkg/ontology#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX owl: <http://www.w3.org/2002/07/owl#>
+PREFIX wdt: <http://www.wikidata.org/prop/direct/>
+"""
+
+
+def json_rows(response: httpx.Response) -> list[dict[str, str]]:
+    """Return SPARQL JSON bindings as ``{variable: value}`` rows (values only)."""
+    assert response.status_code == 200, response.text
+    bindings = response.json()["results"]["bindings"]
+    return [{name: term["value"] for name, term in row.items()} for row in bindings]
+
+
+def select(server: LiveServer, query: str, **params: str) -> list[dict[str, str]]:
+    """Run a SELECT with the test prefixes by GET and return its rows."""
+    response = httpx.get(server.sparql, params={"query": QUERY_PREFIXES + query, **params}, timeout=30)
+    return json_rows(response)
