@@ -44,6 +44,8 @@ class Settings:
     queue_wait: float = 5.0
     # Address-space cap per query worker in MiB (0: none); a query that needs more dies alone.
     worker_memory_mb: int = 2048
+    # Deepest bracket nesting a query may have (pyoxigraph's parser overflows at a few thousand).
+    max_query_depth: int = 500
 
     @property
     def graph_dir(self) -> Path:

@@ -54,7 +54,12 @@ def links(reference_tsv: Path, map_tsv: Path) -> list[WikidataLink]:
             if match not in _PREDICATES:
                 raise LinkError(f"{reference_tsv}: {qid} has unknown match {match!r}")
             result.append(
-                WikidataLink(INSTANCE_BASE + local, _PREDICATES[match], WD_ENTITY + qid, reference[qid]["wikidata_label"])
+                WikidataLink(
+                    INSTANCE_BASE + local,
+                    _PREDICATES[match],
+                    WD_ENTITY + qid,
+                    reference[qid]["wikidata_label"],
+                )
             )
     return sorted(result, key=lambda link: link.entity)
 

@@ -1,0 +1,131 @@
+"""The catalogue of canned queries: ``queries/*.rq`` with their comment headers.
+
+Each file starts with ``#`` lines::
+
+    # title: Statements resting on a report
+    # description: Every claim ... that cites the given report.
+    # keywords: reports, provenance
+    # param: key string = U.S. DOS Feb 1996 ; the report's citation key
+
+A parameter has a name (a variable of the query, projected by its SELECT, as pyoxigraph
+substitutions require), a type (``iri``, ``string``, ``date``, ``integer``), a default and
+a description. Values are bound as RDF terms through pyoxigraph substitutions, never by
+editing the query text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from mqmkg.config import INSTANCE_BASE
+from mqmkg.errors import MqmkgError
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+_HEADER = re.compile(r"^#\s*(\w+):\s*(.*?)\s*$")
+_PARAM = re.compile(r"^(\w+)\s+(iri|string|date|integer)\s*=\s*(.*?)\s*;\s*(.+)$")
+_DATE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
+_INTEGER = re.compile(r"^[+-]?\d{1,18}$")
+REQUIRED = ("title", "description", "keywords")
+
+
+class QueryFileError(MqmkgError):
+    """A canned query file has a missing or malformed header."""
+
+
+class ParameterError(MqmkgError):
+    """A parameter value cannot be bound: unknown name or a value of the wrong form."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One query parameter: its variable name, type, default and description."""
+
+    name: str
+    kind: str
+    default: str
+    description: str
+
+    def term(self, raw: str) -> ox.NamedNode | ox.Literal:
+        """Return the RDF term for a raw value, or raise ParameterError."""
+        value = raw.strip()
+        if self.kind == "iri":
+            iri = INSTANCE_BASE + value[3:] if value.startswith("kg:") else value
+            if not re.match(r"^[a-z][a-z0-9+.-]*:[^\s<>\"{}|\\^`]+$", iri, re.IGNORECASE):
+                raise ParameterError(f"{self.name}: {raw!r} is not an IRI (full IRI or kg:name)")
+            return ox.NamedNode(iri)
+        if self.kind == "date":
+            if not _DATE.match(value):
+                raise ParameterError(f"{self.name}: {raw!r} is not a date (YYYY-MM-DD)")
+            return ox.Literal(value, datatype=ox.NamedNode(XSD + "date"))
+        if self.kind == "integer":
+            if not _INTEGER.match(value):
+                raise ParameterError(f"{self.name}: {raw!r} is not an integer")
+            return ox.Literal(value, datatype=ox.NamedNode(XSD + "integer"))
+        return ox.Literal(raw)
+
+
+@dataclass(frozen=True)
+class CannedQuery:
+    """A query file and its header metadata."""
+
+    name: str
+    title: str
+    description: str
+    keywords: tuple[str, ...]
+    parameters: tuple[Parameter, ...]
+    text: str
+
+    def substitutions(
+        self, values: Mapping[str, str] | None = None
+    ) -> dict[ox.Variable, ox.NamedNode | ox.Literal]:
+        """Return the bindings for ``values`` over the defaults; unknown names are refused."""
+        values = dict(values or {})
+        known = {p.name for p in self.parameters}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ParameterError(
+                f"unknown parameter(s) {', '.join(unknown)}; {self.name} takes {sorted(known)}"
+            )
+        return {ox.Variable(p.name): p.term(values.get(p.name, p.default)) for p in self.parameters}
+
+
+def parse_query_file(path: Path) -> CannedQuery:
+    """Parse the header of one ``.rq`` file; raise QueryFileError naming the file and line."""
+    text = path.read_text(encoding="utf-8")
+    fields: dict[str, str] = {}
+    parameters: list[Parameter] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.startswith("#"):
+            break
+        match = _HEADER.match(line)
+        if not match:
+            continue
+        key, value = match.groups()
+        if key == "param":
+            param = _PARAM.match(value)
+            if not param:
+                raise QueryFileError(f"{path}:{number}: param must read 'name type = default ; description'")
+            parameters.append(Parameter(*param.groups()))
+        else:
+            fields[key] = value
+    missing = [key for key in REQUIRED if not fields.get(key)]
+    if missing:
+        raise QueryFileError(f"{path}: header lacks {', '.join(missing)}")
+    return CannedQuery(
+        name=path.stem,
+        title=fields["title"],
+        description=fields["description"],
+        keywords=tuple(k.strip() for k in fields["keywords"].split(",") if k.strip()),
+        parameters=tuple(parameters),
+        text=text,
+    )
+
+
+def load_catalog(directory: Path) -> dict[str, CannedQuery]:
+    """Return every canned query of ``directory`` (not its subdirectories), by name."""
+    return {path.stem: parse_query_file(path) for path in sorted(directory.glob("*.rq"))}

@@ -1,0 +1,280 @@
+"""Canned queries: headers parse, every query parses in rdflib, and each answers the
+analysts' questions with the rows the graph should give."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from rdflib.plugins.sparql import prepareQuery
+
+from mqmkg.config import Settings
+from mqmkg.queries import CannedQuery, ParameterError, QueryFileError, load_catalog, parse_query_file
+from mqmkg.store import build_store
+
+ROOT = Path(__file__).resolve().parents[1]
+SETTINGS = Settings(root=ROOT)
+CATALOG = load_catalog(SETTINGS.queries_dir)
+KG = "https://w3id.org/mqmkg/id/"
+
+
+@pytest.fixture(scope="module")
+def store() -> ox.Store:
+    return build_store(SETTINGS)
+
+
+def run(store: ox.Store, name: str, **values: str) -> list[dict[str, str]]:
+    """Run a canned query with parameters; return rows as {variable: lexical value}."""
+    query = CATALOG[name]
+    solutions = store.query(
+        query.text, use_default_graph_as_union=True, substitutions=query.substitutions(values)
+    )
+    names = [v.value for v in solutions.variables]
+    return [{n: row[n].value for n in names if row[n] is not None} for row in solutions]
+
+
+@pytest.mark.parametrize("name", sorted(CATALOG))
+def test_query_parses_in_rdflib_and_has_a_header(name: str) -> None:
+    query = CATALOG[name]
+    prepareQuery(query.text)
+    assert query.title and query.description and query.keywords
+
+
+def test_cited_reports_oldest_first_with_issuer_and_date(store: ox.Store) -> None:
+    rows = run(store, "cited-reports")
+    assert [(r["key"], r["issuerLabel"], r["date"]) for r in rows] == [
+        ("U.S. DOS Feb 1991", "U.S. State Department", "1991-02"),
+        ("U.S. DOS Feb 1992", "U.S. State Department", "1992-02"),
+        ("U.S. DOS Feb 1995", "U.S. State Department", "1995-02"),
+        ("AI 1 Feb 1996", "Amnesty International", "1996-02-01"),
+        ("U.S. DOS Feb 1996", "U.S. State Department", "1996-02"),
+        ("HRW Dec 1997", "Human Rights Watch", "1997-12"),
+        ("U.S. DOS Feb 1999", "U.S. State Department", "1999-02"),
+        ("Jane's 14 Feb 2003", "Jane's", "2003-02-14"),
+        ("U.S. DOS 23 May 2003", "U.S. State Department", "2003-05-23"),
+    ]
+
+
+def test_statements_resting_on_usdos_feb_1996(store: ox.Store) -> None:
+    rows = run(store, "claims-by-report", key="U.S. DOS Feb 1996")
+    claims = {r["claim"].removeprefix(KG) for r in rows}
+    assert claims == {
+        "allegation-abuses-mid-1990s",
+        "claim-mqm-a-strikes",
+        "claim-strike-ransacking",
+        "claim-fig-1995",
+        "claim-staged-encounter-killings",
+        "allegation-forces-encounters-with-militants",
+    }
+    assert all(r["key"] == "U.S. DOS Feb 1996" for r in rows)
+    assert any(r["quote"].startswith("By July 1995, the rate of political killings") for r in rows)
+
+
+def test_statements_resting_on_hrw(store: ox.Store) -> None:
+    rows = run(store, "claims-by-report", key="HRW Dec 1997")
+    assert [r["claim"].removeprefix(KG) for r in rows] == ["claim-renaming-1997"]
+    assert rows[0]["quote"].startswith("Following a crackdown in 1997, the MQM-A adopted its present name")
+
+
+def test_organisation_relations(store: ox.Store) -> None:
+    rows = run(store, "organisation-relations")
+    triples = {(r["subjectLabel"], r["relationLabel"], r["objectLabel"]) for r in rows}
+    assert triples == {
+        ("MQM Haqiqi", "splinter of", "Muttahida Qaumi Movement"),
+        ("Khidmat-e-Khalq Foundation", "affiliated with", "Muttahida Qaumi Movement"),
+        ("Pakistan Muslim League (N)", "allied with", "Muttahida Qaumi Movement"),
+        ("Shaheed Bhutto group", "faction of", "Pakistan People's Party"),
+        ("DAWN", "owned by", "Herald Publications"),
+        ("Muttahida Qaumi Movement", "rival of", "MQM Haqiqi"),
+        ("Muttahida Qaumi Movement", "rival of", "Sindhi nationalist groups"),
+        ("Muttahida Qaumi Movement", "rival of", "government forces"),
+        ("Muttahida Qaumi Movement", "rival of", "breakaway MQM factions"),
+        ("Muttahida Qaumi Movement", "rival of", "militants from other ethnic-based movements"),
+    }
+
+
+def test_allegations_against_the_mqm_with_accusers_and_denial(store: ox.Store) -> None:
+    rows = {r["allegation"].removeprefix(KG): r for r in run(store, "allegations-against", accused="kg:mqm")}
+    assert len(rows) == 11
+    mid_1990s = rows["allegation-abuses-mid-1990s"]
+    assert set(mid_1990s["accusers"].split(" | ")) == {"U.S. State Department", "Amnesty International"}
+    assert set(mid_1990s["acts"].split(" | ")) == {"summary killings", "torture", "other abuses"}
+    assert set(mid_1990s["reports"].split(" | ")) == {"AI 1 Feb 1996", "U.S. DOS Feb 1996"}
+    assert mid_1990s["denials"] == "The MQM-A routinely denies involvement in violence"
+    ppp = rows["allegation-ppp-activists-tortured-killed"]
+    assert set(ppp["accusers"].split(" | ")) == {"Pakistan People's Party", "other parties"}
+    assert rows["allegation-government-attributes-terrorism"]["accusers"] == "Government of Pakistan"
+    assert rows["allegation-abbas-attack-blamed-on-mqm-leaders"]["accusers"] == "unnamed accuser"
+
+
+def test_allegations_against_security_agencies_are_denied(store: ox.Store) -> None:
+    rows = run(store, "allegations-against", accused="kg:security-agencies")
+    assert {r["allegation"].removeprefix(KG): r["accusers"] for r in rows} == {
+        "allegation-1998-security-agencies-karachi-unrest": "Muttahida Qaumi Movement",
+        "allegation-agencies-patronising-mqm-h": "unnamed accuser",
+    }
+    assert all("Ch Shujat Hussain denies" in r["denials"] for r in rows)
+
+
+def test_casualty_figures_by_period_with_qualifiers(store: ox.Store) -> None:
+    rows = run(store, "casualty-figures")
+    got = [(r["quantity"], r.get("qualifier"), r.get("value"), r.get("min"), r.get("max")) for r in rows]
+    assert got == [
+        ("scores of vendors", None, None, None, None),
+        ("almost daily killings", "almost", None, None, None),
+        ("more than 1,800", "more than", "1800", "1801", None),
+        ("hundreds of people", None, None, None, None),
+        ("dozens of members of the Muttahida Quami Movement", None, None, None, None),
+        ("an average of ten per day", "average", "10", None, None),
+        ("about 175 deaths", "about", "175", None, None),
+        ("over 3600 people killed", "over", "3600", "3601", None),
+        ("178 people were killed in Karachi in June 1998 alone", "exactly", "178", "178", "178"),
+    ]
+    by_quantity = {r["quantity"]: r for r in rows}
+    assert by_quantity["about 175 deaths"]["places"] == "Sindh | Punjab | North-West Frontier Province"
+    assert by_quantity["more than 1,800"]["report"] == "U.S. DOS Feb 1996"
+
+
+def test_timeline_in_date_order_with_precision(store: ox.Store) -> None:
+    rows = run(store, "timeline")
+    events = [r["event"].removeprefix(KG) for r in rows]
+    assert len(events) == len(set(events)) == 46
+    assert events[:3] == [
+        "event-mohajir-migration",
+        "event-1947-creation-of-pakistan",
+        "event-1947-partition",
+    ]
+    assert events[-1] == "event-2001-09-11-attacks"
+    in_1998 = [e for e in events if e.startswith("event-1998")]
+    assert in_1998 == [
+        "event-1998-altaf-haqiqi-fighting",
+        "event-1998-karachi-tensions-resurgence",
+        "event-1998-05-28-emergency",
+        "event-1998-08-challenge-to-mqm-a",
+        "event-1998-08-interior-minister-statement",
+        "event-1998-10-alliance-rupture",
+        "event-1998-10-30-governors-rule",
+        "event-1998-11-20-ordinance-promulgated",
+    ]
+    founding = rows[events.index("event-1984-03-18-mqm-founding")]
+    assert (founding["stamp"], founding["precision"]) == ("1984-03-18", "http://www.w3.org/2006/time#unitDay")
+    migration = rows[0]
+    assert migration["timeAsStated"].count(" | ") == 1
+
+
+def test_everything_about_karachi(store: ox.Store) -> None:
+    rows = run(store, "about-entity", entity="kg:karachi")
+    claims = list(dict.fromkeys(r["claim"].removeprefix(KG) for r in rows))
+    assert claims == [
+        "claim-nine-zero-in-karachi",
+        "claim-karachi-in-pakistan",
+        "claim-karachi-overstretched",
+        "claim-karachi-port-city",
+        "claim-karachi-commercial-capital",
+        "claim-karachi-in-sindh",
+        "claim-mqm-a-heavily-involved-in-violence",
+        "claim-1991-zafar-abbas-beating",
+        "claim-mqm-a-strikes",
+        "claim-1994-fighting",
+        "claim-fig-1995",
+        "claim-1996-violence-abating",
+        "claim-1996-violence-quelled",
+        "allegation-government-attributes-terrorism",
+        "claim-1998-tensions-resurgence",
+        "claim-karachi-most-populous",
+        "claim-1998-karachi-figures",
+        "claim-karachi-conflict-causes",
+        "allegation-1998-security-agencies-karachi-unrest",
+        "denial-1998-08-security-agencies",
+        "claim-karachi-murders-reduced",
+    ]
+    starts = [int(r["start"]) for r in rows]
+    assert starts == sorted(starts)
+
+
+@pytest.mark.parametrize(
+    ("text", "entity"),
+    [
+        ("Hussein", "altaf-hussein"),
+        ("mothaidda", "mqm"),
+        ("Haqiqi", "mqm-h"),
+        ("MQM (A)", "mqm"),
+        ("APMSO", "mqm"),
+        ("shujaat", "ch-shujat-hussain"),
+        ("Newsline", "newsline"),
+    ],
+)
+def test_search_by_any_spelling(store: ox.Store, text: str, entity: str) -> None:
+    rows = run(store, "search-labels", q=text)
+    assert rows and rows[0]["entity"] == KG + entity
+
+
+def test_people_and_their_roles(store: ox.Store) -> None:
+    rows = run(store, "people-and-roles")
+    got = {(r["personLabel"], r["role"], r.get("organisationLabel")) for r in rows}
+    assert got == {
+        ("Aamir Khan", "head", "MQM Haqiqi"),
+        ("Afaq Ahmed", "head", "MQM Haqiqi"),
+        ("Altaf Hussein", "head", "Muttahida Qaumi Movement"),
+        ("Benazir Bhutto", "Prime Minister", "Government of Pakistan"),
+        ("Benazir Bhutto", "head", "Pakistan People's Party"),
+        ("Ch Shujat Hussain", "Interior Minister", "Government of Pakistan"),
+        ("unnamed brother of Benazir Bhutto", "head", "Shaheed Bhutto group"),
+        ("unnamed editor of NEWSLINE", "editor of NEWSLINE", "NEWSLINE"),
+    }
+    brother = next(r for r in rows if r["personLabel"].startswith("unnamed brother"))
+    assert brother["until"] == "1996-09-20"
+
+
+def test_page_only_statements(store: ox.Store) -> None:
+    rows = run(store, "page-only-statements")
+    claims = {r["claim"].removeprefix(KG) for r in rows}
+    assert "claim-founding-1984" in claims
+    assert "claim-1999-02-17-ruling" in claims
+    assert "claim-fig-1995" not in claims
+    assert all(r["kind"] in ("claim", "allegation", "denial") for r in rows)
+
+
+def test_events_in_sindh_between_1992_and_1995(store: ox.Store) -> None:
+    rows = run(
+        store, "events-in-place-and-period", place="kg:sindh", **{"from": "1992-01-01", "to": "1995-12-31"}
+    )
+    events = {r["event"].removeprefix(KG) for r in rows}
+    assert events == {
+        "event-1980s-1990s-sindh-violence",
+        "event-mid-1990s-sindh-political-violence",
+        "event-1992-facilities-discovered",
+        "event-1992-06-army-called-in",
+        "event-1992-army-called-in-against-armed-groups",
+        "event-1993-1994-sindh-violence-intensifies",
+        "event-1994-mqm-factional-fighting",
+        "event-1994-mqm-sindhi-nationalist-fighting",
+        "event-1994-11-army-withdrawn",
+        "event-1994-11-police-inducted",
+        "event-1994-11-rangers-reinforced",
+        "event-1995-1996-killings-by-rangers-and-police",
+        "event-1996-karachi-violence-quelled",
+    }
+
+
+def test_bad_parameter_values_are_refused() -> None:
+    query = CATALOG["events-in-place-and-period"]
+    with pytest.raises(ParameterError, match="not a date"):
+        query.substitutions({"from": "1992"})
+    with pytest.raises(ParameterError, match="not an IRI"):
+        query.substitutions({"place": "> } ; DROP ALL"})
+    with pytest.raises(ParameterError, match="unknown parameter"):
+        query.substitutions({"limit": "5"})
+
+
+def test_header_without_title_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.rq"
+    bad.write_text("# description: x\n# keywords: y\nSELECT * WHERE { ?s ?p ?o }\n", encoding="utf-8")
+    with pytest.raises(QueryFileError, match="lacks title"):
+        parse_query_file(bad)
+
+
+def test_catalog_entries_are_records() -> None:
+    assert all(isinstance(q, CannedQuery) for q in CATALOG.values())
+    assert CATALOG["claims-by-report"].parameters[0].default == "U.S. DOS Feb 1996"
