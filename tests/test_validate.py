@@ -213,6 +213,11 @@ BAD_SPARQL = (
             id="shacl-sparql-syntax",
         ),
         pytest.param(
+            {"graph/mqm.ttl": "<urn:a> <urn:b> <urn:c> .\n"},
+            "graph/mqm.ttl: graph name clashes with ",
+            id="graph-name-clash",
+        ),
+        pytest.param(
             {"graph/source/globalsecurity-mqm.txt": "not the source\n"},
             "graph/source/globalsecurity-mqm.txt: sha256 ",
             id="source-checksum",

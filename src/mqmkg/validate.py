@@ -460,8 +460,8 @@ def run_validation(settings: Settings, qc_dir: Path | None = None) -> Validation
 
     try:
         store = build_store(settings, [*ontology.files, *graph.files])
-    except MqmkgError as exc:
-        return replace(report, problems=(*problems, LoadProblem(str(settings.root), str(exc))), shacl=shacl)
+    except GraphFileError as exc:  # e.g. two files whose names give the same named graph
+        return replace(report, problems=(*problems, _problem(exc)), shacl=shacl)
     rows, run_problems = run_checks(store, checks)
     checked, quote_problems = check_quotes(store, text)
     return replace(
