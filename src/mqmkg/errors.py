@@ -122,4 +122,5 @@ class ServerBusy(SparqlError):
 
 
 class QueryAborted(SparqlError):
-    """The worker running the query died (for example at its memory cap) before answering."""
+    """The worker running the query died (at its memory cap, or a stack overflow in the engine
+    on a huge expression) before answering; it was replaced."""

@@ -21,7 +21,7 @@ from mqmkg.errors import (
 )
 from mqmkg.sparql.dataset import Snapshot
 from mqmkg.sparql.formats import Choice, ResultKind, choose, describe_offers, formats_of
-from mqmkg.sparql.guard import UPDATE_KEYWORDS, mentions_service, query_form
+from mqmkg.sparql.guard import UPDATE_KEYWORDS, mentions_service, nesting_depth, query_form
 from mqmkg.sparql.pool import WorkerPool
 from mqmkg.sparql.protocol import READ_ONLY, HttpInput, QueryRequest, parse_request
 from mqmkg.sparql.results import serialize_triples
@@ -103,6 +103,12 @@ class SparqlEndpoint:
         form = query_form(query)
         if form in UPDATE_KEYWORDS:
             raise UpdateRefused(f"{READ_ONLY}; the text is a {form} operation")
+        depth = nesting_depth(query)
+        if depth > self.settings.max_query_depth:
+            raise ProtocolError(
+                f"the query nests brackets {depth} deep; the limit is {self.settings.max_query_depth} "
+                "(Settings.max_query_depth)"
+            )
         self._check_dataset(request)
         results = choose(request.formats, request.accept, ResultKind.RESULTS)
         graph = choose(request.formats, request.accept, ResultKind.GRAPH)

@@ -107,6 +107,24 @@ def query_form(text: str) -> str | None:
     return None
 
 
+def nesting_depth(text: str) -> int:
+    """Return how deep brackets ``( { [`` nest outside strings, comments and IRIs.
+
+    pyoxigraph's recursive-descent parser overflows its stack (and the process dies) on
+    a few thousand levels; the endpoint refuses deep queries before they reach it.
+    """
+    depth = deepest = 0
+    for token in tokens(text):
+        if token.kind != "other":
+            continue
+        if token.text in "({[":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token.text in ")}]":
+            depth = max(depth - 1, 0)
+    return deepest
+
+
 def mentions_service(text: str) -> bool:
     """Tell whether the letters ``service`` occur anywhere, escapes decoded (the cheap scan)."""
     return "service" in text.lower() or ("\\" in text and "service" in unescape_codepoints(text).lower())

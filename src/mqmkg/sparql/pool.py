@@ -170,7 +170,8 @@ class WorkerPool:
                 code = w.process.exitcode
                 self._retire(w, f"it died (exit code {code})")
                 raise QueryAborted(
-                    "the query worker died while evaluating the query (for example at its memory cap)"
+                    f"the query worker died while evaluating the query (exit code {code}): it ran out of "
+                    "memory or stack, which a very large or deeply nested query can cause; it was replaced"
                 ) from exc
             self._idle.put(w)
             return reply
