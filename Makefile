@@ -32,7 +32,7 @@ test: install lint ## lint, run the test suite, then validate the graph
 test-fast: install ## run the test suite without the slow tests
 	$(PY) -m pytest -m "not slow"
 
-validate: install ## SHACL + QC queries + quote checks; exit 1 on any ERROR
+validate: install ## SHACL + QC queries + quote checks; exit 1 on any ERROR, 2 if it cannot run
 	$(VENV)/bin/mqmkg validate
 
 lint: install ## ruff check and format check
