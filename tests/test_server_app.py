@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from conftest import ENDPOINT_ROOT, QUERY_PREFIXES, ROOT, LiveServer, free_port
+from conftest import ENDPOINT_ROOT, QUERY_PREFIXES, ROOT, LiveServer, alive, free_port
 from mqmkg.config import Settings, settings_from_env
 
 
@@ -98,10 +98,10 @@ def test_binds_loopback_by_default() -> None:
 def test_clean_shutdown_leaves_no_worker(live_server_factory: Callable[..., LiveServer]) -> None:
     server = live_server_factory(root=ENDPOINT_ROOT, workers=2)
     pids = server.worker_pids()
-    assert all(Path(f"/proc/{pid}").exists() for pid in pids)
+    assert all(alive(pid) for pid in pids)
     # uvicorn shuts down gracefully, then re-raises SIGTERM so the exit status says why.
     assert server.stop() in (0, -15)
-    assert not any(Path(f"/proc/{pid}").exists() for pid in pids)
+    assert not any(alive(pid) for pid in pids)
     assert "Application shutdown complete" in server.log()
 
 

@@ -6,26 +6,17 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-from conftest import ENDPOINT_ROOT, ENDPOINT_SETTINGS, QUERY_PREFIXES, LiveServer, select
+from conftest import ENDPOINT_ROOT, ENDPOINT_SETTINGS, QUERY_PREFIXES, LiveServer, alive, select, wait_until
 
 EXPLOSIVE = "SELECT (COUNT(*) AS ?n) { " + " . ".join(f"?s{i} ?p{i} ?o{i}" for i in range(6)) + " }"
 SPLINTER = "SELECT ?a ?b { ?a mqm:splinterOf ?b }"
 SPLINTER_ROWS = [{"a": "https://w3id.org/mqmkg/id/mqm-h", "b": "https://w3id.org/mqmkg/id/mqm"}]
 DEADLINE = float(ENDPOINT_SETTINGS["query_timeout"])
 MARGIN = 1.0  # seconds past the deadline: kill, reap, HTTP round trip on a loaded 2-core machine
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"
 
 
 def in_background(call: Callable[[], httpx.Response]) -> tuple[threading.Thread, dict[str, object]]:
@@ -39,15 +30,6 @@ def in_background(call: Callable[[], httpx.Response]) -> tuple[threading.Thread,
     thread = threading.Thread(target=run)
     thread.start()
     return thread, outcome
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_deadline_stops_the_query_and_frees_its_cpu(live_server: LiveServer) -> None:

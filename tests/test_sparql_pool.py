@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ENDPOINT_ROOT, ROOT
+from conftest import ENDPOINT_ROOT, ROOT, alive, wait_until
 from mqmkg.config import Settings
 from mqmkg.errors import QueryAborted, QueryTimeout, ServerBusy
 from mqmkg.sparql.dataset import Snapshot, build_snapshot
@@ -28,24 +28,6 @@ MARGIN = 0.5  # seconds allowed past a deadline (kill, reap, pipe)
 
 def job(query: str) -> Job:
     return Job(query, None, None, None, "json", "ntriples", 100, ())
-
-
-def alive(pid: int) -> bool:
-    """Tell whether a process exists (and is not a zombie)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"
-
-
-def wait_until(predicate: object, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.fixture(scope="module")

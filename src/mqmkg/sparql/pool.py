@@ -42,10 +42,22 @@ class _Worker:
     conn: Connection
     ready: bool = False
     started: float = field(default_factory=time.monotonic)
+    _discarded: bool = False
+    _guard: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def pid(self) -> int:
         return self.process.pid or 0
+
+    def discard(self) -> None:
+        """Kill and reap the process and close the pipe, once, whichever thread gets here first."""
+        with self._guard:
+            if self._discarded:
+                return
+            self._discarded = True
+        self.process.kill()
+        self.process.join(5)
+        self.conn.close()
 
 
 @dataclass(frozen=True)
@@ -74,7 +86,7 @@ class WorkerPool:
         start_timeout: float = 120.0,
     ):
         if size < 1:
-            raise ValueError("a worker pool needs at least one worker")
+            raise PoolStartError(f"a worker pool needs at least one worker, not {size} (Settings.workers)")
         self._nquads = nquads
         self.size = size
         self._queue_wait = queue_wait
@@ -122,10 +134,8 @@ class WorkerPool:
             w.process.terminate()
         for w in workers:
             w.process.join(2)
-            if w.process.is_alive():
-                w.process.kill()
-                w.process.join(2)
-            w.conn.close()
+            # A query thread blocked on this worker now sees end-of-file and may discard it too.
+            w.discard()
         if self._manager is not None:
             self._manager.join(5)
 
@@ -203,11 +213,11 @@ class WorkerPool:
             known = self._workers.pop(w.pid, None) is not None
             if known:
                 self._replaced += 1
-        w.process.kill()
-        w.process.join(5)
-        w.conn.close()
+        w.discard()
+        if self._closed.is_set():
+            return
         log.warning("query worker %d killed and replaced: %s", w.pid, reason)
-        if known and not self._closed.is_set():
+        if known:
             self._spawn_requests.put(True)
 
     def _manage(self) -> None:
