@@ -73,6 +73,24 @@ def validate(
 
 
 @app.command()
+def export(
+    root: Annotated[Path | None, typer.Option(help="project root holding graph/ and ontology/")] = None,
+    out: Annotated[Path, typer.Option(help="directory to write")] = Path("dist"),
+    public_url: Annotated[str, typer.Option(help="base URL of the published endpoint and dumps")] = "",
+) -> None:
+    """Write Turtle, N-Triples, N-Quads, JSON-LD, VoID and SHA256SUMS, byte-identical per input."""
+    from mqmkg.export import DEFAULT_PUBLIC_URL, build_dumps, write_dumps
+
+    try:
+        dumps = build_dumps(_settings(root), public_url or DEFAULT_PUBLIC_URL)
+    except MqmkgError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    for path in write_dumps(dumps, out):
+        typer.echo(f"wrote {path}")
+
+
+@app.command()
 def evidence(
     root: Annotated[Path | None, typer.Option(help="project root holding graph/")] = None,
 ) -> None:
