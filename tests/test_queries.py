@@ -279,3 +279,157 @@ def test_header_without_title_is_refused(tmp_path: Path) -> None:
 def test_catalog_entries_are_records() -> None:
     assert all(isinstance(q, CannedQuery) for q in CATALOG.values())
     assert CATALOG["claims-by-report"].parameters[0].default == "U.S. DOS Feb 1996"
+
+
+def test_counts_by_class(store: ox.Store) -> None:
+    counts = {
+        r["class"].rsplit("#", 1)[-1].rsplit("/", 1)[-1]: int(r["instances"])
+        for r in run(store, "counts-by-class")
+    }
+    assert counts["SpecificResource"] == 65
+    assert counts["CitedReport"] == 9
+    assert counts["Allegation"] == 14
+    assert counts["Denial"] == 3
+    assert counts["Person"] == 9
+
+
+def test_claims_per_report(store: ox.Store) -> None:
+    rows = {r["key"]: (int(r["claims"]), int(r["allegations"])) for r in run(store, "claims-per-report")}
+    assert rows["HRW Dec 1997"] == (1, 0)
+    assert rows["U.S. DOS Feb 1996"] == (6, 2)
+    assert rows["U.S. DOS 23 May 2003"] == (1, 0)
+    assert len(rows) == 9
+
+
+def test_statement_provenance(store: ox.Store) -> None:
+    [row] = run(store, "statement-provenance", claim="kg:claim-split-1992")
+    assert row["url"] == "https://www.globalsecurity.org/military/world/para/mqm.htm"
+    assert (row["start"], row["end"]) == ("3732", "3857")
+    assert row["quote"].startswith("In 1992, a breakway MQM faction")
+    assert "report" not in row
+    rows = run(store, "statement-provenance", claim="kg:allegation-abuses-mid-1990s")
+    assert {(r["report"], r["issuer"], r["reportDate"]) for r in rows} == {
+        ("AI 1 Feb 1996", "Amnesty International", "1996-02-01"),
+        ("U.S. DOS Feb 1996", "U.S. State Department", "1996-02"),
+    }
+
+
+def test_all_allegations_and_denials(store: ox.Store) -> None:
+    allegations = run(store, "all-allegations")
+    assert len(allegations) == 14
+    accused = {r["allegation"].removeprefix(KG): r["accused"] for r in allegations}
+    assert accused["allegation-government-backed-mqm-h"] == "Government of Pakistan"
+    denials = {
+        r["denial"].removeprefix(KG): r.get("allegation", "").removeprefix(KG) for r in run(store, "denials")
+    }
+    assert denials == {
+        "denial-mqm-involvement-in-violence": "allegation-abuses-mid-1990s",
+        "denial-1998-08-security-agencies": "allegation-1998-security-agencies-karachi-unrest",
+        "denial-1998-08-agencies-patronising-mqm-h": "allegation-agencies-patronising-mqm-h",
+    }
+
+
+def test_organisation_changes_with_split_leaders(store: ox.Store) -> None:
+    rows = run(store, "organisation-changes")
+    assert [(r["kind"], r["date"]) for r in rows] == [
+        ("founding", "1984-03-18"),
+        ("political activation", "1986"),
+        ("split", "1992"),
+        ("renaming", "1997"),
+    ]
+    split = rows[2]
+    assert split["resultLabel"] == "MQM Haqiqi"
+    assert set(split["ledBy"].split(" | ")) == {"Afaq Ahmed", "Aamir Khan"}
+
+
+def test_name_history_of_the_mqm(store: ox.Store) -> None:
+    rows = run(store, "name-history", organisation="kg:mqm")
+    assert [(r["name"], r.get("abbreviation"), r.get("from"), r.get("until")) for r in rows] == [
+        ("All Pakistan Mohajir Students Organisation", "APMSO", "1984-03-18", None),
+        ("Muttahida Qaumi Movement", "MQM", "1997-01-01", None),
+        ("Mohajir Quami Movement", "MQM", None, "1997-12-31"),
+        ("Muttahida Qaumi Movement-Altaf", "MQM-A", None, None),
+    ]
+    assert run(store, "name-history", organisation="kg:mqm-h")[0]["gloss"] == 'the "real" MQM'
+
+
+def test_alliances_and_options(store: ox.Store) -> None:
+    rows = {r["status"]: r for r in run(store, "alliances")}
+    alliance = rows["alliance"]
+    assert set(alliance["members"].split(" | ")) == {"Muttahida Qaumi Movement", "Pakistan Muslim League (N)"}
+    assert alliance["until"] == "1998-10-31"
+    assert "ruptures (October 1998)" in alliance["endedBy"]
+    option = rows["option, not an alliance"]
+    assert set(option["members"].split(" | ")) == {"Muttahida Qaumi Movement", "Pakistan People's Party"}
+
+
+def test_stated_positions(store: ox.Store) -> None:
+    rows = run(store, "stated-positions")
+    got = {(r["holderLabel"], r["kind"]) for r in rows}
+    assert got == {
+        ("Muttahida Qaumi Movement", "aim"),
+        ("Muttahida Qaumi Movement", "claim to represent"),
+        ("Muttahida Qaumi Movement", "criticism"),
+        ("Muttahida Qaumi Movement", "support"),
+        ("Sindhi nationalist groups", "opposition"),
+        ("Sindhis", "demand"),
+    }
+    assert len(rows) == 7
+    critical = next(r for r in rows if r["kind"] == "criticism")
+    assert critical["since"] == "2001-09-11"
+
+
+def test_who_did_what_has_only_stated_perpetrators(store: ox.Store) -> None:
+    rows = run(store, "who-did-what")
+    perpetrators = {
+        (r["event"].removeprefix(KG), r["agentLabel"]) for r in rows if r["roleType"] == "perpetrator"
+    }
+    assert perpetrators == {
+        ("event-1990-hussein-threatens-newsline-editor", "Altaf Hussein"),
+        ("event-1991-vendor-assaults", "Muttahida Qaumi Movement"),
+        ("event-1995-1996-killings-by-rangers-and-police", "Rangers"),
+        ("event-1995-1996-killings-by-rangers-and-police", "police"),
+        ("event-staged-encounter-killings", "Pakistani forces"),
+        ("event-strike-enforcement-violence", "Muttahida Qaumi Movement"),
+        ("event-strike-ransacking-and-attacks", "Muttahida Qaumi Movement"),
+    }
+    # the 1991 beating of Zafar Abbas was only blamed on MQM leaders: a victim, no perpetrator
+    beating = [r for r in rows if r["event"] == KG + "event-1991-zafar-abbas-beating"]
+    assert [(r["roleType"], r["agentLabel"]) for r in beating] == [("victim", "Zafar Abbas")]
+
+
+def test_wikidata_links_offline(store: ox.Store) -> None:
+    rows = {r["entity"].removeprefix(KG): (r["item"], r["link"]) for r in run(store, "wikidata-links")}
+    assert len(rows) == 22
+    assert rows["mqm"] == ("http://www.wikidata.org/entity/Q1265113", "close match")
+    assert rows["karachi"] == ("http://www.wikidata.org/entity/Q8660", "same entity")
+
+
+def test_describe_and_construct(store: ox.Store) -> None:
+    describe = CATALOG["describe-entity"]
+    triples = list(
+        store.query(describe.text, use_default_graph_as_union=True, substitutions=describe.substitutions())
+    )
+    assert (
+        ox.Triple(
+            ox.NamedNode(KG + "mqm-h"),
+            ox.NamedNode("https://w3id.org/mqmkg/ontology#splinterOf"),
+            ox.NamedNode(KG + "mqm"),
+        )
+        in triples
+    )
+    card = CATALOG["construct-entity-card"]
+    graph = list(store.query(card.text, use_default_graph_as_union=True, substitutions=card.substitutions()))
+    about = {t.subject.value for t in graph if t.predicate.value.endswith("#about")}
+    assert about == {
+        KG + "claim-1990-threat",
+        KG + "claim-main-mqm-known-as-mqm-a",
+        KG + "claim-hussein-flight-asylum",
+    }
+    timeline = CATALOG["construct-timeline-sem"]
+    events = {
+        t.subject.value
+        for t in store.query(timeline.text, use_default_graph_as_union=True)
+        if t.predicate.value.endswith("#type")
+    }
+    assert len(events) == 47
