@@ -44,16 +44,23 @@ bundles k constraints that a report cannot tell apart, so it needs k invalid fix
 
 **Speed.** pySHACL 0.40.1 hands rdflib the text of a SHACL-SPARQL query once per focus node,
 and rdflib parses it every time (~35 ms; the ontology's SKOS concepts alone are ~100 focus
-nodes). ``prepared_queries`` memoizes the parsed and translated query per text: the reuse
-that rdflib's ``prepareQuery`` exists for, so results do not change
-(``test_prepared_queries_give_the_same_report`` checks that on SPARQL fixtures).
+nodes). ``memoized_query`` keeps the parsed and translated query per text: the reuse that
+rdflib's ``prepareQuery`` exists for, so results do not change
+(``test_prepared_queries_give_the_same_report`` compares with plain pySHACL). A fixture then
+costs ~0.15 s of CPU, most of it the ontology's own nodes; ``outcomes`` spreads the fixtures
+over one spawned worker per core. The fixtures' triples are added to a cached base graph and
+removed again after each run (``fixture_data``).
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
+import traceback
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -382,7 +389,7 @@ def run(data: rdflib.Graph, shapes: rdflib.Graph) -> tuple[bool, set[Result]]:
     return bool(conforms), found
 
 
-def difference(expected: set[Result] | frozenset[Result], found: set[Result]) -> str:
+def difference(expected: set[Result] | frozenset[Result], found: set[Result] | frozenset[Result]) -> str:
     lines = [f"  missing:    {' '.join(r)}" for r in sorted(expected - found)]
     lines += [f"  unexpected: {' '.join(r)}" for r in sorted(found - expected)]
     return "\n".join(lines)
@@ -445,64 +452,119 @@ def owner(shapes: rdflib.Graph, shape: rdflib.term.Node) -> rdflib.term.Node:
     return shapes.value(None, SH.property, shape) or shape
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What validating one fixture gave: the report's tuples, and the nested shapes' tuples."""
+
+    conforms: bool = False
+    found: frozenset[Result] = frozenset()
+    nested: frozenset[Result] = frozenset()
+    error: str | None = None
+
+
+def nested_run_shapes(fixture: Fixture) -> tuple[rdflib.Graph, set[str]]:
+    """Return the shapes with each ``# nested:`` shape targeted at its focus, and the nested names."""
+    shapes = rdflib.Graph()
+    shapes += shapes_graph()
+    inner = {curie(s) for s in nested_shapes(shapes)}
+    inner |= {curie(p) for s in nested_shapes(shapes) for p in property_shapes(shapes, s)}
+    for focus, _, _, shape in fixture.nested:
+        if shape not in inner:
+            raise ValueError(f"# nested: {shape} is not reached through sh:node or sh:qualifiedValueShape")
+        if focus.startswith("["):
+            raise ValueError("# nested: the focus must be an IRI")
+        shapes.add((owner(shapes, expand(shape)), SH.targetNode, expand(focus)))
+    return shapes, inner
+
+
+def outcome_of(fixture_id: str) -> Outcome:
+    """Validate one fixture (and, for ``# nested:`` lines, once more with the inner shapes targeted)."""
+    try:
+        fixture = next(f for f in FIXTURE_LIST if f.id == fixture_id)
+        with fixture_data(fixture) as data:
+            conforms, found = run(data, shapes_graph())
+            nested: set[Result] = set()
+            if fixture.nested:
+                shapes, inner = nested_run_shapes(fixture)
+                nested = {r for r in run(data, shapes)[1] if r[3] in inner}
+        return Outcome(conforms, frozenset(found), frozenset(nested))
+    except Exception:  # reported by the test of this fixture, not lost in a worker process
+        return Outcome(error=traceback.format_exc())
+
+
 # --- tests ------------------------------------------------------------------------------
 
 _PLAIN_QUERY = SPARQLProcessor.query
+_PREPARED: dict[tuple[Any, ...], Any] = {}
+
+
+def memoized_query(
+    self: SPARQLProcessor,
+    query: Any,
+    initBindings: Any = None,
+    initNs: Any = None,
+    base: Any = None,
+    DEBUG: bool = False,
+) -> Any:
+    """``SPARQLProcessor.query`` that parses and translates each query text only once."""
+    if isinstance(query, str):
+        key = (query, base, tuple(sorted((k, str(v)) for k, v in (initNs or {}).items())))
+        if key not in _PREPARED:
+            _PREPARED[key] = translateQuery(parseQuery(query), base, initNs)
+        query = _PREPARED[key]
+    return _PLAIN_QUERY(self, query, initBindings, initNs, base, DEBUG)
+
+
+def install_memoized_query() -> None:
+    """Worker initializer: the workers' pySHACL uses ``memoized_query`` too."""
+    SPARQLProcessor.query = memoized_query  # type: ignore[method-assign]
 
 
 @pytest.fixture(scope="module", autouse=True)
 def prepared_queries() -> Iterator[None]:
     """Parse and translate each SPARQL text once per module (see the module docstring)."""
-    prepared: dict[tuple[Any, ...], Any] = {}
-
-    def query(
-        self: SPARQLProcessor,
-        query: Any,
-        initBindings: Any = None,
-        initNs: Any = None,
-        base: Any = None,
-        DEBUG: bool = False,
-    ) -> Any:
-        if isinstance(query, str):
-            key = (query, base, tuple(sorted((k, str(v)) for k, v in (initNs or {}).items())))
-            if key not in prepared:
-                prepared[key] = translateQuery(parseQuery(query), base, initNs)
-            query = prepared[key]
-        return _PLAIN_QUERY(self, query, initBindings, initNs, base, DEBUG)
-
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(SPARQLProcessor, "query", query)
+        patch.setattr(SPARQLProcessor, "query", memoized_query)
         yield
 
 
+@pytest.fixture(scope="module")
+def outcomes(request: pytest.FixtureRequest, prepared_queries: None) -> dict[str, Outcome]:
+    """Validate the fixtures this session runs, in one worker process per core.
+
+    Each fixture is still validated on its own, against all shapes; the workers only share
+    the work. They are spawned, not forked (other tests may have left threads running), so
+    each loads the graphs once and installs ``memoized_query``. One core: no workers.
+    """
+    wanted = [
+        item.callspec.params["fixture"].id
+        for item in request.session.items
+        if getattr(item, "obj", None) is test_fixture and hasattr(item, "callspec")
+    ]
+    workers = min(len(wanted) // 20, os.cpu_count() or 1)
+    if workers <= 1:
+        return {name: outcome_of(name) for name in wanted}
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=install_memoized_query) as pool:
+        return dict(zip(wanted, pool.map(outcome_of, wanted, chunksize=4), strict=True))
+
+
 @pytest.mark.parametrize("fixture", FIXTURE_LIST, ids=lambda f: f.id)
-def test_fixture(fixture: Fixture) -> None:
+def test_fixture(fixture: Fixture, outcomes: dict[str, Outcome]) -> None:
     """A valid fixture conforms to all shapes; an invalid one gives exactly its results."""
     if fixture.valid:
         assert not fixture.expect and not fixture.nested, "a valid fixture expects no results"
     else:
         assert fixture.expect, "an invalid fixture needs '# expect:' lines"
-    with fixture_data(fixture) as data:
-        conforms, found = run(data, shapes_graph())
-    assert found == fixture.expect, "report differs from the '# expect:' lines:\n" + difference(
-        fixture.expect, found
+    result = outcomes[fixture.id]
+    assert result.error is None, result.error
+    assert result.found == fixture.expect, "report differs from the '# expect:' lines:\n" + difference(
+        fixture.expect, result.found
     )
-    assert conforms == (not fixture.expect)
-    if fixture.nested:
-        shapes = rdflib.Graph()
-        shapes += shapes_graph()
-        inner = {curie(s) for s in nested_shapes(shapes)}
-        inner |= {curie(p) for s in nested_shapes(shapes) for p in property_shapes(shapes, s)}
-        for focus, _, _, shape in fixture.nested:
-            assert shape in inner, f"{shape} is not a nested shape"
-            assert not focus.startswith("["), "a nested focus must be an IRI"
-            shapes.add((owner(shapes, expand(shape)), SH.targetNode, expand(focus)))
-        with fixture_data(fixture) as data:
-            _, found = run(data, shapes)
-        found = {r for r in found if r[3] in inner}
-        assert found == fixture.nested, "nested results differ from the '# nested:' lines:\n" + difference(
-            fixture.nested, found
-        )
+    assert result.conforms == (not fixture.expect)
+    assert result.nested == fixture.nested, (
+        "nested results differ from the '# nested:' lines:\n" + difference(fixture.nested, result.nested)
+    )
 
 
 def test_every_shape_file_has_fixtures() -> None:
