@@ -615,6 +615,7 @@ def test_every_property_shape_is_named() -> None:
 
 
 def test_shapes_conform_to_shacl_shacl() -> None:
+    """shapes/ itself conforms to SHACL-SHACL (pySHACL's meta-SHACL, as ``meta_shacl=True``)."""
     conforms, _, text = meta_validate(shapes_graph())
     assert conforms, text
 
@@ -626,7 +627,7 @@ def test_base_graph_conforms() -> None:
 
 
 def test_prepared_queries_give_the_same_report(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The memo in ``prepared_queries`` changes nothing: plain pySHACL gives the same tuples.
+    """``memoized_query`` changes nothing: plain pySHACL gives the same tuples.
 
     The data is small (no ontology, so no ~100 SKOS focus nodes for the plain run to parse
     for): the base's evidence sentences and the page text, plus fixtures whose SPARQL
