@@ -51,7 +51,7 @@ def test_a_hung_service_is_cut_off_at_the_service_timeout(live_server: LiveServe
     assert response.status_code == 503
     assert "deadline of 1 s" in response.json()["detail"]
     # Bounded by the SERVICE timeout (1 s), not the query deadline (1.5 s).
-    assert SERVICE_TIMEOUT <= elapsed < SERVICE_TIMEOUT + 0.45, elapsed
+    assert SERVICE_TIMEOUT <= elapsed < float(ENDPOINT_SETTINGS["query_timeout"]), elapsed
     assert len(tarpit.connections) == before + 1  # the call did go out, to an allowed endpoint
 
 

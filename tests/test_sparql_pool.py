@@ -109,7 +109,7 @@ def test_back_pressure(snapshot: Snapshot) -> None:
         started = time.monotonic()
         with pytest.raises(ServerBusy, match="too many queries"):
             pool.run(job(SPLINTER), 2.0)
-        assert time.monotonic() - started < 0.1
+        assert time.monotonic() - started < 0.25  # no wait at all, unlike the 0.3 s above
     finally:
         pool.close()
 
