@@ -60,9 +60,7 @@ def test_checksums_match_files(dumps: dict[str, bytes]) -> None:
         assert hashlib.sha256(dumps[name]).hexdigest() == digest
 
 
-@pytest.mark.parametrize(
-    ("name", "fmt"), [("mqmkg.ttl", "turtle"), ("mqmkg.nt", "nt"), ("mqmkg.jsonld", "json-ld")]
-)
+@pytest.mark.parametrize(("name", "fmt"), [("mqmkg.ttl", "turtle"), ("mqmkg.nt", "nt"), ("mqmkg.jsonld", "json-ld")])
 def test_dump_is_isomorphic_in_rdflib(dumps: dict[str, bytes], reference: Graph, name: str, fmt: str) -> None:
     graph = Graph().parse(data=dumps[name], format=fmt)
     assert len(graph) == len(reference)

@@ -103,9 +103,7 @@ def test_alleged_acts_have_no_perpetrator_role(graph: Graph) -> None:
 def test_the_two_hussains_stay_apart(graph: Graph) -> None:
     altaf = {str(o) for p in (SKOS.prefLabel, SKOS.altLabel) for o in graph.objects(KG["altaf-hussein"], p)}
     assert altaf == {"Altaf Hussein", "Hussein", "Altaf Hussain"}
-    minister = {
-        str(o) for p in (SKOS.prefLabel, SKOS.altLabel) for o in graph.objects(KG["ch-shujat-hussain"], p)
-    }
+    minister = {str(o) for p in (SKOS.prefLabel, SKOS.altLabel) for o in graph.objects(KG["ch-shujat-hussain"], p)}
     assert "Ch Shujat Hussain" in minister and not any("Hussein" in name for name in minister)
     assert set(graph.objects(None, MQM.nameAsStated)) >= {Literal("Hussein")}
     assert Literal("Hussain") not in set(graph.objects(None, MQM.nameAsStated))

@@ -9,7 +9,8 @@ import pytest
 from rdflib import Graph, URIRef
 
 from mqmkg.config import Settings
-from mqmkg.linking import OWL_SAME_AS, SKOS_CLOSE_MATCH, LinkError, links, read_reference
+from mqmkg.errors import LinkError
+from mqmkg.linking import OWL_SAME_AS, SKOS_CLOSE_MATCH, links, read_reference
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = Settings(root=ROOT)

@@ -69,9 +69,7 @@ def rdflib_rows(graph: rdflib.Graph, check: QcCheck) -> list[Row]:
 
 def expected_rows(overlay: str) -> list[tuple[str, ...]]:
     lines = (BROKEN / f"{overlay}.ttl").read_text(encoding="utf-8").splitlines()
-    rows = [
-        tuple(line.removeprefix("# expect: ").split(" | ")) for line in lines if line.startswith("# expect: ")
-    ]
+    rows = [tuple(line.removeprefix("# expect: ").split(" | ")) for line in lines if line.startswith("# expect: ")]
     assert rows, f"{overlay}.ttl has no '# expect:' line"
     return sorted(rows)
 
@@ -98,9 +96,7 @@ def test_levels_follow_the_data_model(checks: dict[str, QcCheck]) -> None:
 def test_query_has_header_and_robot_projection(checks: dict[str, QcCheck], name: str) -> None:
     check = checks[name]
     assert check.title and check.description
-    assert prepareQuery(check.query).algebra["PV"] == [
-        rdflib.Variable(v) for v in ("entity", "property", "value")
-    ]
+    assert prepareQuery(check.query).algebra["PV"] == [rdflib.Variable(v) for v in ("entity", "property", "value")]
 
 
 def test_every_check_has_a_broken_fixture() -> None:

@@ -3,6 +3,7 @@ analysts' questions with the rows the graph should give."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -10,7 +11,8 @@ import pytest
 from rdflib.plugins.sparql import prepareQuery
 
 from mqmkg.config import Settings
-from mqmkg.queries import CannedQuery, ParameterError, QueryFileError, load_catalog, parse_query_file
+from mqmkg.errors import ParameterError, QueryFileError
+from mqmkg.queries import CannedQuery, load_catalog, parse_query_file
 from mqmkg.store import build_store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,9 +29,7 @@ def store() -> ox.Store:
 def run(store: ox.Store, name: str, **values: str) -> list[dict[str, str]]:
     """Run a canned query with parameters; return rows as {variable: lexical value}."""
     query = CATALOG[name]
-    solutions = store.query(
-        query.text, use_default_graph_as_union=True, substitutions=query.substitutions(values)
-    )
+    solutions = store.query(query.text, use_default_graph_as_union=True, substitutions=query.substitutions(values))
     names = [v.value for v in solutions.variables]
     return [{n: row[n].value for n in names if row[n] is not None} for row in solutions]
 
@@ -238,9 +238,7 @@ def test_page_only_statements(store: ox.Store) -> None:
 
 
 def test_events_in_sindh_between_1992_and_1995(store: ox.Store) -> None:
-    rows = run(
-        store, "events-in-place-and-period", place="kg:sindh", **{"from": "1992-01-01", "to": "1995-12-31"}
-    )
+    rows = run(store, "events-in-place-and-period", place="kg:sindh", **{"from": "1992-01-01", "to": "1995-12-31"})
     events = {r["event"].removeprefix(KG) for r in rows}
     assert events == {
         "event-1980s-1990s-sindh-violence",
@@ -283,8 +281,7 @@ def test_catalog_entries_are_records() -> None:
 
 def test_counts_by_class(store: ox.Store) -> None:
     counts = {
-        r["class"].rsplit("#", 1)[-1].rsplit("/", 1)[-1]: int(r["instances"])
-        for r in run(store, "counts-by-class")
+        r["class"].rsplit("#", 1)[-1].rsplit("/", 1)[-1]: int(r["instances"]) for r in run(store, "counts-by-class")
     }
     assert counts["SpecificResource"] == 65
     assert counts["CitedReport"] == 9
@@ -319,9 +316,7 @@ def test_all_allegations_and_denials(store: ox.Store) -> None:
     assert len(allegations) == 14
     accused = {r["allegation"].removeprefix(KG): r["accused"] for r in allegations}
     assert accused["allegation-government-backed-mqm-h"] == "Government of Pakistan"
-    denials = {
-        r["denial"].removeprefix(KG): r.get("allegation", "").removeprefix(KG) for r in run(store, "denials")
-    }
+    denials = {r["denial"].removeprefix(KG): r.get("allegation", "").removeprefix(KG) for r in run(store, "denials")}
     assert denials == {
         "denial-mqm-involvement-in-violence": "allegation-abuses-mid-1990s",
         "denial-1998-08-security-agencies": "allegation-1998-security-agencies-karachi-unrest",
@@ -381,9 +376,7 @@ def test_stated_positions(store: ox.Store) -> None:
 
 def test_who_did_what_has_only_stated_perpetrators(store: ox.Store) -> None:
     rows = run(store, "who-did-what")
-    perpetrators = {
-        (r["event"].removeprefix(KG), r["agentLabel"]) for r in rows if r["roleType"] == "perpetrator"
-    }
+    perpetrators = {(r["event"].removeprefix(KG), r["agentLabel"]) for r in rows if r["roleType"] == "perpetrator"}
     assert perpetrators == {
         ("event-1990-hussein-threatens-newsline-editor", "Altaf Hussein"),
         ("event-1991-vendor-assaults", "Muttahida Qaumi Movement"),
@@ -407,9 +400,7 @@ def test_wikidata_links_offline(store: ox.Store) -> None:
 
 def test_describe_and_construct(store: ox.Store) -> None:
     describe = CATALOG["describe-entity"]
-    triples = list(
-        store.query(describe.text, use_default_graph_as_union=True, substitutions=describe.substitutions())
-    )
+    triples = list(store.query(describe.text, use_default_graph_as_union=True, substitutions=describe.substitutions()))
     assert (
         ox.Triple(
             ox.NamedNode(KG + "mqm-h"),
@@ -433,3 +424,24 @@ def test_describe_and_construct(store: ox.Store) -> None:
         if t.predicate.value.endswith("#type")
     }
     assert len(events) == 47
+
+
+@pytest.mark.parametrize(
+    ("name", "entity_class"),
+    [("wikidata-facts", None), ("wikidata-population-of-places", "http://semanticweb.cs.vu.nl/2009/11/sem/Place")],
+)
+def test_federated_values_match_the_graph_links(store: ox.Store, name: str, entity_class: str | None) -> None:
+    """The VALUES list inside SERVICE (Oxigraph passes no outer bindings) covers exactly the links."""
+    text = CATALOG[name].text
+    listed = set(re.findall(r"wd:(Q\d+)", text.split("SERVICE", 1)[1]))
+    type_filter = f"?entity a <{entity_class}> ." if entity_class else ""
+    linked = {
+        row["item"].value.rsplit("/", 1)[1]
+        for row in store.query(
+            "SELECT ?item WHERE { ?entity <http://www.w3.org/2002/07/owl#sameAs>|"
+            f"<http://www.w3.org/2004/02/skos/core#closeMatch> ?item . {type_filter} "
+            'FILTER (STRSTARTS(STR(?item), "http://www.wikidata.org/entity/")) }',
+            use_default_graph_as_union=True,
+        )
+    }
+    assert listed == linked

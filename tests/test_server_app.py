@@ -81,10 +81,7 @@ def test_one_access_log_line_per_query(live_server: LiveServer) -> None:
     before = (count(live_server, ok), count(live_server, refused))
     query = QUERY_PREFIXES + "SELECT ?p { ?p a <http://xmlns.com/foaf/0.1/Person> }"
     assert httpx.get(live_server.sparql, params={"query": query}).headers["x-mqmkg-rows"] == "3"
-    assert (
-        httpx.post(live_server.sparql, content=b"ASK {}", headers={"Content-Type": "text/plain"}).status_code
-        == 415
-    )
+    assert httpx.post(live_server.sparql, content=b"ASK {}", headers={"Content-Type": "text/plain"}).status_code == 415
     time.sleep(0.2)
     assert (count(live_server, ok), count(live_server, refused)) == (before[0] + 1, before[1] + 1)
     assert count(live_server, r"uvicorn\.access|HTTP/1\.1\" 200") == 0  # uvicorn's own access log is off

@@ -27,9 +27,7 @@ from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 from conftest import GRAPH, KG, QUERY_PREFIXES, LiveServer, select
 
 SPLINTER = QUERY_PREFIXES + "SELECT ?a ?b WHERE { ?a mqm:splinterOf ?b }"
-PEOPLE = (
-    QUERY_PREFIXES + "SELECT ?person WHERE { ?person a <http://xmlns.com/foaf/0.1/Person> } ORDER BY ?person"
-)
+PEOPLE = QUERY_PREFIXES + "SELECT ?person WHERE { ?person a <http://xmlns.com/foaf/0.1/Person> } ORDER BY ?person"
 PEOPLE_ROWS = [KG + "aamir-khan", KG + "afaq-ahmed", KG + "altaf-hussein"]
 CONSTRUCT = QUERY_PREFIXES + "CONSTRUCT { ?b mqm:hasSplinter ?a } WHERE { ?a mqm:splinterOf ?b }"
 HAS_SPLINTER = (
@@ -102,9 +100,7 @@ def test_sparqlwrapper_errors(live_server: LiveServer) -> None:
     assert select(live_server, "SELECT ?p WHERE { <urn:a> ?p ?o }") == []
 
 
-@pytest.mark.parametrize(
-    ("method", "return_format"), [("GET", "xml"), ("POST", "json"), ("POST_FORM", "csv")]
-)
+@pytest.mark.parametrize(("method", "return_format"), [("GET", "xml"), ("POST", "json"), ("POST_FORM", "csv")])
 def test_rdflib_sparqlstore(live_server: LiveServer, method: str, return_format: str) -> None:
     store = SPARQLStore(live_server.sparql, method=method, returnFormat=return_format)
     graph = rdflib.Graph(store=store)

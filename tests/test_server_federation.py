@@ -20,9 +20,7 @@ def quiet(listener: Listener, seconds: float = 0.3) -> bool:
     return listener.connections == []
 
 
-def test_federated_query_through_an_allowed_endpoint(
-    live_server: LiveServer, wikidata_standin: StandIn
-) -> None:
+def test_federated_query_through_an_allowed_endpoint(live_server: LiveServer, wikidata_standin: StandIn) -> None:
     query = f"""SELECT ?place ?label ?population {{
       ?place owl:sameAs ?item .
       SERVICE <{wikidata_standin.query_url}> {{ ?item wdt:P1082 ?population ; rdfs:label ?label }}
@@ -90,9 +88,7 @@ def test_services_off_the_allowlist_are_refused_without_a_connection(
     assert quiet(listener)
 
 
-def test_a_service_mentioned_only_in_a_string_is_no_service(
-    live_server: LiveServer, listener: Listener
-) -> None:
+def test_a_service_mentioned_only_in_a_string_is_no_service(live_server: LiveServer, listener: Listener) -> None:
     query = f'SELECT ?x {{ BIND("SERVICE <{listener.url()}> {{ }}" AS ?x) }} # SERVICE <{listener.url()}>'
     assert select(live_server, query) == [{"x": f"SERVICE <{listener.url()}> {{ }}"}]
     assert quiet(listener)

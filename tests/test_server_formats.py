@@ -123,9 +123,7 @@ def test_construct_formats_parse_back_isomorphic(live_server: LiveServer, name: 
     content_type, rdflib_format = GRAPH_TYPES[name]
     media = content_type.split(";")[0]
     response = (
-        get(live_server, PEOPLE_CONSTRUCT, media)
-        if by == "accept"
-        else get(live_server, PEOPLE_CONSTRUCT, format=name)
+        get(live_server, PEOPLE_CONSTRUCT, media) if by == "accept" else get(live_server, PEOPLE_CONSTRUCT, format=name)
     )
     assert response.status_code == 200
     assert response.headers["content-type"] == content_type
@@ -152,9 +150,7 @@ def test_q_values_and_wildcards_over_http(live_server: LiveServer) -> None:
     query = "SELECT (1 AS ?one) {}"
     accept = "text/csv;q=0.5, application/sparql-results+xml, */*;q=0.1"
     assert get(live_server, query, accept).headers["content-type"] == RESULT_TYPES["xml"]
-    assert (
-        get(live_server, query, "text/*;q=0.9, text/csv;q=0").headers["content-type"] == RESULT_TYPES["tsv"]
-    )
+    assert get(live_server, query, "text/*;q=0.9, text/csv;q=0").headers["content-type"] == RESULT_TYPES["tsv"]
     assert get(live_server, query, "application/json").headers["content-type"] == "application/json"
     browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
     assert get(live_server, query, browser).headers["content-type"] == RESULT_TYPES["json"]
@@ -234,7 +230,4 @@ def test_service_description_conneg(live_server: LiveServer) -> None:
         assert isomorphic(rdflib.Graph().parse(data=response.content, format=rdflib_format), turtle)
     response = httpx.get(live_server.sparql, params={"format": "ntriples"})
     assert isomorphic(rdflib.Graph().parse(data=response.content, format="nt"), turtle)
-    assert (
-        httpx.get(live_server.sparql, headers={"Accept": "application/sparql-results+json"}).status_code
-        == 406
-    )
+    assert httpx.get(live_server.sparql, headers={"Accept": "application/sparql-results+json"}).status_code == 406

@@ -35,9 +35,7 @@ def in_background(call: Callable[[], httpx.Response]) -> tuple[threading.Thread,
 def test_deadline_stops_the_query_and_frees_its_cpu(live_server: LiveServer) -> None:
     before = set(live_server.worker_pids())
     replaced = live_server.health()["workers"]["replaced"]  # type: ignore[index]
-    thread, outcome = in_background(
-        lambda: httpx.get(live_server.sparql, params={"query": EXPLOSIVE}, timeout=30)
-    )
+    thread, outcome = in_background(lambda: httpx.get(live_server.sparql, params={"query": EXPLOSIVE}, timeout=30))
     time.sleep(0.4)
     # Meanwhile a normal query, the service description and /health are answered at once.
     started = time.monotonic()
@@ -101,9 +99,7 @@ def test_body_cap(live_server: LiveServer) -> None:
             yield b"# " + b"y" * 8_000 + b"\n"
         yield b"ASK {}"
 
-    direct = httpx.post(
-        live_server.sparql, content=chunks(), headers={"Content-Type": "application/sparql-query"}
-    )
+    direct = httpx.post(live_server.sparql, content=chunks(), headers={"Content-Type": "application/sparql-query"})
     assert direct.status_code == 413
     below = httpx.post(
         live_server.sparql,
@@ -178,9 +174,7 @@ def busy_server(live_server_factory: Callable[..., LiveServer]) -> LiveServer:
 
 
 def test_all_workers_busy_gives_503_with_retry_after(busy_server: LiveServer) -> None:
-    thread, outcome = in_background(
-        lambda: httpx.get(busy_server.sparql, params={"query": EXPLOSIVE}, timeout=30)
-    )
+    thread, outcome = in_background(lambda: httpx.get(busy_server.sparql, params={"query": EXPLOSIVE}, timeout=30))
     time.sleep(0.4)
     started = time.monotonic()
     response = httpx.get(busy_server.sparql, params={"query": "ASK {}"})

@@ -46,9 +46,7 @@ def boolean(response: httpx.Response) -> bool:
     if media_type(response) == "application/sparql-results+json":
         value = response.json()["boolean"]
     else:
-        node = ElementTree.fromstring(response.content).find(
-            "{http://www.w3.org/2005/sparql-results#}boolean"
-        )
+        node = ElementTree.fromstring(response.content).find("{http://www.w3.org/2005/sparql-results#}boolean")
         assert node is not None
         value = node.text == "true"
     assert isinstance(value, bool)
@@ -157,9 +155,7 @@ def test_query_multiple_dataset(live_server: LiveServer) -> None:
 
 
 def test_query_content_type_select(live_server: LiveServer) -> None:
-    response = post_form(
-        live_server, [("query", "SELECT (1 AS ?value) {}"), ("default-graph-uri", ORGANISATIONS)]
-    )
+    response = post_form(live_server, [("query", "SELECT (1 AS ?value) {}"), ("default-graph-uri", ORGANISATIONS)])
     assert response.status_code == 200
     assert media_type(response) in SELECT_TYPES
 
@@ -254,9 +250,7 @@ def test_update_cases_are_refused(live_server: LiveServer, case: str) -> None:
 )
 def test_bad_update_media_types(live_server: LiveServer, case: str) -> None:
     headers = {"Content-Type": "text/plain"} if case == "bad_update_wrong_media_type" else {}
-    response = httpx.post(
-        live_server.sparql + "?using-graph-uri=" + PEOPLE, content=b"CLEAR NAMED", headers=headers
-    )
+    response = httpx.post(live_server.sparql + "?using-graph-uri=" + PEOPLE, content=b"CLEAR NAMED", headers=headers)
     assert response.status_code in (403, 415), response.text
 
 
@@ -284,9 +278,7 @@ def test_bad_query_wrong_media_type(live_server: LiveServer) -> None:
 
 
 def test_bad_query_missing_form_type(live_server: LiveServer) -> None:
-    response = httpx.post(
-        live_server.sparql, content=b"query=ASK%20%7B%7D&default-graph-uri=" + PEOPLE.encode()
-    )
+    response = httpx.post(live_server.sparql, content=b"query=ASK%20%7B%7D&default-graph-uri=" + PEOPLE.encode())
     assert response.status_code == 415
     assert "needs a Content-Type" in response.json()["detail"]
 

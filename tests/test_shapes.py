@@ -211,9 +211,7 @@ def expand(token: str) -> rdflib.term.Node:
 
 def describe(data: rdflib.Graph, node: BNode) -> str:
     """Return the stable description of a blank focus node: ``[p o; p o]``, sorted."""
-    pairs = sorted(
-        f"{curie(p)} {curie(o)}" for p, o in data.predicate_objects(node) if not isinstance(o, BNode)
-    )
+    pairs = sorted(f"{curie(p)} {curie(o)}" for p, o in data.predicate_objects(node) if not isinstance(o, BNode))
     return "[" + "; ".join(pairs) + "]"
 
 
@@ -560,8 +558,8 @@ def test_fixture(fixture: Fixture, outcomes: dict[str, Outcome]) -> None:
         fixture.expect, result.found
     )
     assert result.conforms == (not fixture.expect)
-    assert result.nested == fixture.nested, (
-        "nested results differ from the '# nested:' lines:\n" + difference(fixture.nested, result.nested)
+    assert result.nested == fixture.nested, "nested results differ from the '# nested:' lines:\n" + difference(
+        fixture.nested, result.nested
     )
 
 

@@ -126,9 +126,7 @@ def test_memory_cap_kills_only_that_worker(snapshot: Snapshot) -> None:
     pool.start()
     try:
         (pid,) = pool.status().pids
-        hungry = (
-            "SELECT * { " + " . ".join(f"?s{i} ?p{i} ?o{i}" for i in range(4)) + " } ORDER BY ?o0 ?o1 ?o2 ?o3"
-        )
+        hungry = "SELECT * { " + " . ".join(f"?s{i} ?p{i} ?o{i}" for i in range(4)) + " } ORDER BY ?o0 ?o1 ?o2 ?o3"
         with pytest.raises(QueryAborted, match="died"):
             pool.run(job(hungry), 20.0)
         assert not alive(pid)
@@ -167,9 +165,7 @@ def test_workers_die_with_their_server(tmp_path: Path) -> None:
         """
     )
     (tmp_path / "server.py").write_text(script)
-    process = subprocess.Popen(
-        [sys.executable, str(tmp_path / "server.py")], stdout=subprocess.PIPE, cwd=ROOT
-    )
+    process = subprocess.Popen([sys.executable, str(tmp_path / "server.py")], stdout=subprocess.PIPE, cwd=ROOT)
     try:
         assert process.stdout is not None
         pids = [int(p) for p in process.stdout.readline().split()]

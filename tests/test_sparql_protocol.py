@@ -14,18 +14,14 @@ G1 = "https://w3id.org/mqmkg/graph/people"
 G2 = "https://w3id.org/mqmkg/graph/events"
 
 
-def http(
-    method: str = "GET", query_string: str = "", content_type: str | None = None, body: bytes = b""
-) -> HttpInput:
+def http(method: str = "GET", query_string: str = "", content_type: str | None = None, body: bytes = b"") -> HttpInput:
     return HttpInput(method, query_string.encode("ascii"), content_type, body, None, ENDPOINT)
 
 
 def test_get_query_with_dataset_and_format() -> None:
     pairs = [("query", "ASK {}"), ("default-graph-uri", G1), ("default-graph-uri", G2)]
     qs = urlencode([*pairs, ("named-graph-uri", G1), ("format", "xml")])
-    assert parse_request(http(query_string=qs)) == QueryRequest(
-        "ASK {}", (G1, G2), (G1,), ("xml",), None, ENDPOINT
-    )
+    assert parse_request(http(query_string=qs)) == QueryRequest("ASK {}", (G1, G2), (G1,), ("xml",), None, ENDPOINT)
 
 
 def test_get_without_query_asks_for_the_service_description() -> None:

@@ -82,9 +82,7 @@ def test_default_graph_is_the_union_as_a_set(store: ox.Store) -> None:
 def test_from_selects_store_graphs(store: ox.Store) -> None:
     assert rows(store, f"SELECT ?l FROM <{EVENTS}> {{ kg:karachi rdfs:label ?l }}") == [{"l": "Karachi"}]
     assert rows(store, f"SELECT ?l FROM <{ORGANISATIONS}> {{ kg:karachi rdfs:label ?l }}") == []
-    assert rows(store, f"SELECT DISTINCT ?g FROM NAMED <{PEOPLE}> {{ GRAPH ?g {{ ?s ?p ?o }} }}") == [
-        {"g": PEOPLE}
-    ]
+    assert rows(store, f"SELECT DISTINCT ?g FROM NAMED <{PEOPLE}> {{ GRAPH ?g {{ ?s ?p ?o }} }}") == [{"g": PEOPLE}]
 
 
 def test_protocol_dataset_overrides_from(store: ox.Store) -> None:

@@ -77,6 +77,4 @@ def test_each_named_graph_holds_exactly_its_file() -> None:
     for path in graph_files(settings):
         name = ox.NamedNode(GRAPH_BASE + path.stem)
         extra = 1 if path.stem == "source" else 0
-        assert (
-            len(list(store.quads_for_pattern(None, None, None, name))) == len(list(parse_file(path))) + extra
-        )
+        assert len(list(store.quads_for_pattern(None, None, None, name))) == len(list(parse_file(path))) + extra

@@ -61,12 +61,8 @@ def test_clean_root_passes_with_exact_counts() -> None:
 def test_cli_exit_status_in_a_subprocess() -> None:
     command = [sys.executable, "-m", "mqmkg", "validate", "--qc-dir", str(QC_DIR), "--root"]
     clean = subprocess.run([*command, str(FIXTURES / "clean")], capture_output=True, text=True, check=False)
-    broken = subprocess.run(
-        [*command, str(FIXTURES / "shacl-violation")], capture_output=True, text=True, check=False
-    )
-    missing = subprocess.run(
-        [*command, str(FIXTURES / "missing-graph")], capture_output=True, text=True, check=False
-    )
+    broken = subprocess.run([*command, str(FIXTURES / "shacl-violation")], capture_output=True, text=True, check=False)
+    missing = subprocess.run([*command, str(FIXTURES / "missing-graph")], capture_output=True, text=True, check=False)
     assert (clean.returncode, broken.returncode, missing.returncode) == (0, 1, 2)
 
 
@@ -114,8 +110,7 @@ def test_shacl_violation_names_shape_focus_and_path() -> None:
     ]
     status, output = cli(root)
     assert (
-        "  Violation  shape mqm:ClaimShape  focus kg:allegation-abuses-mid-1990s  path prov:wasDerivedFrom\n"
-        in output
+        "  Violation  shape mqm:ClaimShape  focus kg:allegation-abuses-mid-1990s  path prov:wasDerivedFrom\n" in output
     )
     assert "  ERROR  claim-unsourced  kg:allegation-abuses-mid-1990s  prov:wasDerivedFrom  -\n" in output
     assert summary(output).startswith("validate: 1 ERROR, 0 WARN, 0 INFO (")
@@ -161,8 +156,7 @@ def test_empty_project_directories(tmp_path: Path) -> None:
         f"  {tmp_path}/ontology: the ontology directory holds no *.ttl files",
         f"  {tmp_path}/graph: the graph directory holds no *.ttl files",
         f"  {tmp_path}/shapes: the shapes directory holds no *.ttl files",
-        f"  {tmp_path}/graph/source/globalsecurity-mqm.txt: cannot read the source: "
-        "No such file or directory",
+        f"  {tmp_path}/graph/source/globalsecurity-mqm.txt: cannot read the source: No such file or directory",
     ]
     assert status == 2
 
@@ -224,9 +218,7 @@ BAD_SPARQL = (
         ),
     ],
 )
-def test_one_bad_file_stops_validation_with_its_name(
-    tmp_path: Path, files: dict[str, str], expected: str
-) -> None:
+def test_one_bad_file_stops_validation_with_its_name(tmp_path: Path, files: dict[str, str], expected: str) -> None:
     root = variant(tmp_path, files)
     status, output = cli(root)
     assert f"\n  {root}/{expected}" in output
@@ -241,13 +233,9 @@ def test_malformed_qc_queries_are_named_and_the_rest_still_run() -> None:
             f"{qc_dir}/bad-projection-violation.rq",
             "must be SELECT ?entity ?property ?value, not ?entity ?value",
         ),
-        LoadProblem(
-            f"{qc_dir}/bad-syntax-violation.rq:6:3", "SPARQL syntax error: Expected SelectQuery, found '?'"
-        ),
+        LoadProblem(f"{qc_dir}/bad-syntax-violation.rq:6:3", "SPARQL syntax error: Expected SelectQuery, found '?'"),
         LoadProblem(f"{qc_dir}/misnamed.rq", "a QC query file is named <check>-violation.rq"),
-        LoadProblem(
-            f"{qc_dir}/no-header-violation.rq:1", "comment header lacks '# title:' and '# description:'"
-        ),
+        LoadProblem(f"{qc_dir}/no-header-violation.rq:1", "comment header lacks '# title:' and '# description:'"),
         LoadProblem(
             f"{qc_dir}/not-in-profile-violation.rq",
             f"check 'not-in-profile' has no level in {qc_dir}/profile.tsv",
@@ -285,8 +273,7 @@ def test_missing_source(tmp_path: Path) -> None:
     (root / "graph" / "source" / "globalsecurity-mqm.txt").unlink()
     status, output = cli(root)
     assert (
-        f"  {root}/graph/source/globalsecurity-mqm.txt: cannot read the source: No such file or directory\n"
-        in output
+        f"  {root}/graph/source/globalsecurity-mqm.txt: cannot read the source: No such file or directory\n" in output
     )
     assert status == 2
 
@@ -300,16 +287,12 @@ def test_validation_never_writes_the_servers_store(tmp_path: Path) -> None:
 
 def test_output_is_deterministic() -> None:
     settings = Settings(root=FIXTURES / "shacl-violation")
-    assert (
-        run_validation(settings, qc_dir=QC_DIR).render() == run_validation(settings, qc_dir=QC_DIR).render()
-    )
+    assert run_validation(settings, qc_dir=QC_DIR).render() == run_validation(settings, qc_dir=QC_DIR).render()
 
 
 ERROR_ROW = QcRow("claim-unsourced", "ERROR", f"<{KG}c>", "<http://www.w3.org/ns/prov#wasDerivedFrom>", None)
 WARN_ROW = dataclasses.replace(ERROR_ROW, check="uncited-report", level="WARN")
-SHACL_WARNING = ShaclResult(
-    "Warning", f"<{MQM}S>", f"<{KG}c>", None, f"<{SH}MinCountConstraintComponent>", "m"
-)
+SHACL_WARNING = ShaclResult("Warning", f"<{MQM}S>", f"<{KG}c>", None, f"<{SH}MinCountConstraintComponent>", "m")
 
 
 @pytest.mark.parametrize(

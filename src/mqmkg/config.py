@@ -38,6 +38,9 @@ class Settings:
     max_body_bytes: int = 1_000_000
     workers: int = 2
     service_allowlist: tuple[str, ...] = (WIKIDATA_SPARQL,)
+    # The endpoint the federated canned queries call in place of the Wikidata Query Service
+    # (a local stand-in in tests); it must also be on the allow-list.
+    wikidata_endpoint: str = WIKIDATA_SPARQL
     store_path: Path | None = None
     # Queries that may wait for a busy worker pool, and for how long, before a 503.
     max_queue: int = 16

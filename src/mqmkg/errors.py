@@ -108,9 +108,7 @@ class QueryTimeout(SparqlError):
 
     def __init__(self, seconds: float):
         self.seconds = seconds
-        super().__init__(
-            f"query stopped after its deadline of {seconds:g} s; the worker running it was replaced"
-        )
+        super().__init__(f"query stopped after its deadline of {seconds:g} s; the worker running it was replaced")
 
 
 class ServerBusy(SparqlError):
@@ -124,3 +122,23 @@ class ServerBusy(SparqlError):
 class QueryAborted(SparqlError):
     """The worker running the query died (at its memory cap, or a stack overflow in the engine
     on a huge expression) before answering; it was replaced."""
+
+
+class NotFound(MqmkgError):
+    """No entity, term, canned query or export file at the requested address."""
+
+    def __init__(self, message: str, suggestions: tuple[dict[str, str], ...] = ()):
+        self.suggestions = suggestions
+        super().__init__(message)
+
+
+class QueryFileError(MqmkgError):
+    """A canned query file has a missing or malformed header."""
+
+
+class ParameterError(MqmkgError):
+    """A query parameter cannot be bound: unknown name, or a value of the wrong form."""
+
+
+class LinkError(MqmkgError):
+    """The Wikidata IRI map names a QID the reference does not list, or a row is malformed."""

@@ -126,9 +126,7 @@ def jsonld_context() -> dict[str, object]:
 def jsonld(quads: Sequence[ox.Quad]) -> bytes:
     """Return compacted JSON-LD with the published context, nodes sorted by @id."""
     context = jsonld_context()["@context"]
-    document = json.loads(
-        _rdflib_graph(quads).serialize(format="json-ld", context=context, auto_compact=True)
-    )
+    document = json.loads(_rdflib_graph(quads).serialize(format="json-ld", context=context, auto_compact=True))
     nodes = document.get("@graph", [document])
     for node in nodes:
         node.pop("@context", None)
@@ -136,16 +134,12 @@ def jsonld(quads: Sequence[ox.Quad]) -> bytes:
     return (json.dumps(ordered, sort_keys=True, indent=1, ensure_ascii=False) + "\n").encode()
 
 
-def void_turtle(
-    dumps: Sequence[Dump], quads: Sequence[ox.Quad], public_url: str = DEFAULT_PUBLIC_URL
-) -> bytes:
+def void_turtle(dumps: Sequence[Dump], quads: Sequence[ox.Quad], public_url: str = DEFAULT_PUBLIC_URL) -> bytes:
     """Return the VoID + DCAT description of the dataset, its dumps and its endpoint."""
     base = public_url.rstrip("/") + "/"
     triples = {(q.subject, q.predicate, q.object) for q in quads}
     subjects = {
-        str(t[0])
-        for t in triples
-        if isinstance(t[0], ox.NamedNode) and str(t[0]).startswith("<" + INSTANCE_BASE)
+        str(t[0]) for t in triples if isinstance(t[0], ox.NamedNode) and str(t[0]).startswith("<" + INSTANCE_BASE)
     }
     classes = {str(t[2]) for t in triples if t[1].value == PREFIXES["rdf"] + "type"}
     properties = {str(t[1]) for t in triples}
@@ -170,11 +164,7 @@ def void_turtle(
         f"    void:properties {len(properties)} ;",
         f'    mqm:rdfcSha256 "{rdfc_sha256(quads)}" ;',
         *[f"    void:exampleResource kg:{name} ;" for name in EXAMPLES],
-        *[
-            f"    void:vocabulary <{ns}> ;"
-            for p, ns in sorted(PREFIXES.items())
-            if p not in ("kg", "wd", "xsd")
-        ],
+        *[f"    void:vocabulary <{ns}> ;" for p, ns in sorted(PREFIXES.items()) if p not in ("kg", "wd", "xsd")],
         *[f"    void:dataDump <{base}export/{d.name}> ;" for d in dumps],
         *[f"    dcat:distribution <{base}export/{d.name}> ;" for d in dumps],
         *[f"    void:subset <{name}> ;" for name in sorted(graphs)],
@@ -182,9 +172,7 @@ def void_turtle(
         "",
     ]
     for name, count in sorted(graphs.items()):
-        lines += [
-            f'<{name}> a void:Dataset ; void:triples {count} ; rdfs:label "{name.removeprefix(GRAPH_BASE)}" .'
-        ]
+        lines += [f'<{name}> a void:Dataset ; void:triples {count} ; rdfs:label "{name.removeprefix(GRAPH_BASE)}" .']
     lines.append("")
     for dump in dumps:
         lines += [
@@ -208,16 +196,18 @@ def void_turtle(
 
 def build_dumps(settings: Settings, public_url: str = DEFAULT_PUBLIC_URL) -> list[Dump]:
     """Return every export file, VoID and checksums included, computed in memory."""
-    quads = canonical_quads(dataset_quads(settings))
+    return dumps_of(canonical_quads(dataset_quads(settings)), public_url)
+
+
+def dumps_of(quads: Sequence[ox.Quad], public_url: str = DEFAULT_PUBLIC_URL) -> list[Dump]:
+    """Return the export files of canonical quads (see ``canonical_quads``)."""
     nt = ntriples(quads)
     dumps = [
         Dump("mqmkg.ttl", "text/turtle", turtle(quads)),
         Dump("mqmkg.nt", "application/n-triples", nt),
         Dump("mqmkg.nq", "application/n-quads", nquads(quads)),
         Dump("mqmkg.jsonld", "application/ld+json", jsonld(quads)),
-        Dump(
-            "context.jsonld", "application/ld+json", (json.dumps(jsonld_context(), indent=1) + "\n").encode()
-        ),
+        Dump("context.jsonld", "application/ld+json", (json.dumps(jsonld_context(), indent=1) + "\n").encode()),
     ]
     dumps.append(Dump("void.ttl", "text/turtle", void_turtle(dumps, quads, public_url)))
     sums = "".join(f"{d.sha256}  {d.name}\n" for d in dumps)

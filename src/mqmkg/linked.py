@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -174,9 +175,7 @@ def _term(store: ox.Store, node: ox.NamedNode | ox.BlankNode | ox.Literal) -> Te
 def entity_view(store: ox.Store, iri: str) -> EntityView:
     """Return what the page of ``iri`` shows; ``exists`` is False for an unknown IRI."""
     this = ox.NamedNode(iri)
-    labels = tuple(
-        sorted((str(r["kind"].value), str(r["label"].value)) for r in _select(store, _LABELS, this))
-    )
+    labels = tuple(sorted((str(r["kind"].value), str(r["label"].value)) for r in _select(store, _LABELS, this)))
     outgoing, types, wikidata = [], [], []
     for row in _select(store, _OUT, this):
         prop, value = row["property"], row["value"]
@@ -185,9 +184,7 @@ def entity_view(store: ox.Store, iri: str) -> EntityView:
         elif prop.value in _LINK_PREDICATES and value.value.startswith("http://www.wikidata.org/entity/"):
             wikidata.append((value.value, _LINK_PREDICATES[prop.value]))
         outgoing.append(Link(_term(store, prop), _term(store, value)))
-    incoming = [
-        Link(_term(store, r["property"]), _term(store, r["subject"])) for r in _select(store, _IN, this)
-    ]
+    incoming = [Link(_term(store, r["property"]), _term(store, r["subject"])) for r in _select(store, _IN, this)]
     quotes: dict[tuple[str, int], ox.QuerySolution] = {}
     reports: dict[tuple[str, int], set[str]] = {}
     for row in _select(store, _CLAIMS, this):
@@ -259,3 +256,64 @@ def search(store: ox.Store, text: str, limit: int = 20) -> list[SearchHit]:
         if iri not in best or score > best[iri].score:
             best[iri] = SearchHit(iri, str(row["name"].value), label, kind, score)
     return sorted(best.values(), key=lambda h: (-h.score, h.name.casefold(), h.iri))[:limit]
+
+
+_INBOUND_ABOUT = (
+    _PREFIXES
+    + """
+CONSTRUCT { ?claim mqm:about ?this ; rdfs:label ?label } WHERE { ?claim mqm:about ?this ; rdfs:label ?label }"""
+)
+_TERMS = (
+    _PREFIXES
+    + """
+SELECT ?term ?section ?label ?definition ?comment WHERE {
+  VALUES (?type ?section) {
+    (owl:Class "Classes") (owl:ObjectProperty "Object properties") (owl:DatatypeProperty "Datatype properties")
+    (skos:ConceptScheme "Concept schemes") (skos:Concept "Concepts")
+  }
+  ?term a ?type .
+  FILTER (STRSTARTS(STR(?term), "https://w3id.org/mqmkg/ontology#"))
+  OPTIONAL { ?term rdfs:label ?label }
+  OPTIONAL { ?term skos:definition ?definition }
+  OPTIONAL { ?term rdfs:comment ?comment }
+}"""
+)
+SECTIONS = ("Classes", "Object properties", "Datatype properties", "Concept schemes", "Concepts")
+
+
+@dataclass(frozen=True)
+class OntologyTerm:
+    """One term of our ontology as the ontology page lists it."""
+
+    local: str
+    label: str
+    definition: str
+    comment: str
+
+
+def entity_triples(store: ox.Store, iri: str) -> list[ox.Triple]:
+    """Return the entity's concise bounded description plus the claims about it, sorted."""
+    this = ox.NamedNode(iri)
+    triples = set(store.query("DESCRIBE ?this", substitutions={ox.Variable("this"): this}))
+    triples.update(store.query(_INBOUND_ABOUT, substitutions={ox.Variable("this"): this}))
+    return sorted(triples, key=str)
+
+
+def ontology_terms(store: ox.Store) -> list[tuple[str, list[OntologyTerm]]]:
+    """Return our ontology's terms by section (classes, properties, schemes, concepts)."""
+    found: dict[str, dict[str, OntologyTerm]] = {section: {} for section in SECTIONS}
+    for row in store.query(_TERMS):
+        local = row["term"].value.removeprefix(ONTOLOGY_NS)
+        text = {k: str(row[k].value) if row[k] is not None else "" for k in ("label", "definition", "comment")}
+        found[str(row["section"].value)][local] = OntologyTerm(local, **text)
+    return [(section, sorted(found[section].values(), key=lambda t: t.local.casefold())) for section in SECTIONS]
+
+
+def ontology_triples(store: ox.Store, graph_names: Iterable[str]) -> list[ox.Triple]:
+    """Return the triples of the ontology's named graphs, sorted."""
+    triples = {
+        ox.Triple(q.subject, q.predicate, q.object)
+        for name in graph_names
+        for q in store.quads_for_pattern(None, None, None, ox.NamedNode(name))
+    }
+    return sorted(triples, key=str)

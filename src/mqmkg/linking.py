@@ -13,16 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mqmkg.config import INSTANCE_BASE
-from mqmkg.errors import MqmkgError
+from mqmkg.errors import LinkError
 
 WD_ENTITY = "http://www.wikidata.org/entity/"
 OWL_SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"
 SKOS_CLOSE_MATCH = "http://www.w3.org/2004/02/skos/core#closeMatch"
 _PREDICATES = {"exact": OWL_SAME_AS, "close": SKOS_CLOSE_MATCH}
-
-
-class LinkError(MqmkgError):
-    """The IRI map names a QID the reference does not list, or a row is malformed."""
 
 
 @dataclass(frozen=True)

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from mqmkg.config import INSTANCE_BASE
-from mqmkg.errors import MqmkgError
+from mqmkg.errors import ParameterError, QueryFileError
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 _HEADER = re.compile(r"^#\s*(\w+):\s*(.*?)\s*$")
@@ -31,14 +31,6 @@ _PARAM = re.compile(r"^(\w+)\s+(iri|string|date|integer)\s*=\s*(.*?)\s*;\s*(.+)$
 _DATE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 _INTEGER = re.compile(r"^[+-]?\d{1,18}$")
 REQUIRED = ("title", "description", "keywords")
-
-
-class QueryFileError(MqmkgError):
-    """A canned query file has a missing or malformed header."""
-
-
-class ParameterError(MqmkgError):
-    """A parameter value cannot be bound: unknown name or a value of the wrong form."""
 
 
 @dataclass(frozen=True)
@@ -80,17 +72,13 @@ class CannedQuery:
     parameters: tuple[Parameter, ...]
     text: str
 
-    def substitutions(
-        self, values: Mapping[str, str] | None = None
-    ) -> dict[ox.Variable, ox.NamedNode | ox.Literal]:
+    def substitutions(self, values: Mapping[str, str] | None = None) -> dict[ox.Variable, ox.NamedNode | ox.Literal]:
         """Return the bindings for ``values`` over the defaults; unknown names are refused."""
         values = dict(values or {})
         known = {p.name for p in self.parameters}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise ParameterError(
-                f"unknown parameter(s) {', '.join(unknown)}; {self.name} takes {sorted(known)}"
-            )
+            raise ParameterError(f"unknown parameter(s) {', '.join(unknown)}; {self.name} takes {sorted(known)}")
         return {ox.Variable(p.name): p.term(values.get(p.name, p.default)) for p in self.parameters}
 
 
@@ -126,6 +114,18 @@ def parse_query_file(path: Path) -> CannedQuery:
     )
 
 
-def load_catalog(directory: Path) -> dict[str, CannedQuery]:
-    """Return every canned query of ``directory`` (not its subdirectories), by name."""
-    return {path.stem: parse_query_file(path) for path in sorted(directory.glob("*.rq"))}
+def load_catalog(directory: Path, endpoints: Mapping[str, str] | None = None) -> dict[str, CannedQuery]:
+    """Return every canned query of ``directory`` (not its subdirectories), by name.
+
+    ``endpoints`` maps a SERVICE endpoint the files name (the Wikidata Query Service) to
+    the one configured in its place, e.g. a local stand-in: the configured IRI, checked as
+    an IRI, replaces ``<old>`` in the trusted query text; user values are never pasted in.
+    """
+    catalog = {}
+    for path in sorted(directory.glob("*.rq")):
+        query = parse_query_file(path)
+        for old, new in (endpoints or {}).items():
+            if new != old:
+                query = replace(query, text=query.text.replace(f"<{old}>", f"<{ox.NamedNode(new).value}>"))
+        catalog[path.stem] = query
+    return catalog

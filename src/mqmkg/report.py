@@ -146,9 +146,7 @@ class QuoteProblem:
             head += f"oa:exact is not the source text at {where}"
         if not self.found:
             return head + "; the quote does not occur in the source"
-        spans = ", ".join(
-            f"[{s}, {s + len(self.exact)}) (kg:ev-{s}-{s + len(self.exact)})" for s in self.found
-        )
+        spans = ", ".join(f"[{s}, {s + len(self.exact)}) (kg:ev-{s}-{s + len(self.exact)})" for s in self.found)
         return f"{head}; the quote occurs at {spans}"
 
 

@@ -69,9 +69,11 @@ def dataset_quads(settings: Settings, files: Iterable[Path] | None = None) -> li
     return quads
 
 
-def build_store(settings: Settings, files: Iterable[Path] | None = None) -> ox.Store:
-    """Return a store holding the dataset, in memory or at ``settings.store_path``."""
-    quads = dataset_quads(settings, files)
+def build_store(
+    settings: Settings, files: Iterable[Path] | None = None, quads: list[ox.Quad] | None = None
+) -> ox.Store:
+    """Return a store holding the dataset (or ``quads``), in memory or at ``settings.store_path``."""
+    quads = dataset_quads(settings, files) if quads is None else quads
     store = ox.Store(str(settings.store_path)) if settings.store_path else ox.Store()
     if settings.store_path:
         store.clear()

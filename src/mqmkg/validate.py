@@ -200,9 +200,7 @@ def parse_header(path: Path, text: str) -> tuple[str, str]:
             fields[key] += " " + match.group(1).strip()
     missing = [name for name in ("title", "description") if not fields.get(name)]
     if missing:
-        raise CheckDefinitionError(
-            path, "comment header lacks " + " and ".join(f"'# {m}:'" for m in missing), 1
-        )
+        raise CheckDefinitionError(path, "comment header lacks " + " and ".join(f"'# {m}:'" for m in missing), 1)
     return fields["title"], fields["description"]
 
 
@@ -242,9 +240,7 @@ def read_profile(path: Path) -> dict[str, str]:
             continue
         cells = line.split("\t")
         if len(cells) != 2 or cells[0] not in LEVELS or not cells[1]:
-            raise CheckDefinitionError(
-                path, f"expected 'LEVEL<TAB>check' with LEVEL in {LEVELS}: {line!r}", number
-            )
+            raise CheckDefinitionError(path, f"expected 'LEVEL<TAB>check' with LEVEL in {LEVELS}: {line!r}", number)
         if cells[1] in levels:
             raise CheckDefinitionError(path, f"check {cells[1]!r} is listed twice", number)
         levels[cells[1]] = cells[0]
@@ -298,9 +294,7 @@ def run_check(store: ox.Store, check: QcCheck) -> tuple[QcRow, ...]:
     return tuple(rows)
 
 
-def run_checks(
-    store: ox.Store, checks: Iterable[QcCheck]
-) -> tuple[tuple[QcRow, ...], tuple[LoadProblem, ...]]:
+def run_checks(store: ox.Store, checks: Iterable[QcCheck]) -> tuple[tuple[QcRow, ...], tuple[LoadProblem, ...]]:
     """Run every QC query; one that pyoxigraph rejects becomes a problem."""
     rows: list[QcRow] = []
     problems: list[LoadProblem] = []
@@ -334,9 +328,7 @@ def check_quotes(store: ox.Store, text: str) -> tuple[int, tuple[QuoteProblem, .
         start, end = _offset(solution["start"]), _offset(solution["end"])
         if start is not None and end is not None and start <= end and text[start:end] == exact:
             continue
-        problems.append(
-            QuoteProblem(str(solution["evidence"]), exact, start, end, tuple(_occurrences(text, exact)))
-        )
+        problems.append(QuoteProblem(str(solution["evidence"]), exact, start, end, tuple(_occurrences(text, exact))))
     return checked, tuple(sorted(problems, key=lambda p: (p.evidence, p.start or -1)))
 
 

@@ -9,13 +9,17 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
 
-from mqmkg.config import Settings
+from mqmkg.config import WIKIDATA_SPARQL, Settings
+from mqmkg.export import canonical_quads, dumps_of
+from mqmkg.queries import load_catalog
 from mqmkg.server.access_log import AccessLogMiddleware
 from mqmkg.server.errors import install_error_handlers
-from mqmkg.server.routes import health, sparql
-from mqmkg.sparql.dataset import build_snapshot
+from mqmkg.server.routes import catalog, export, health, home, linked, sparql
+from mqmkg.server.site import Site, page_environment
+from mqmkg.sparql.dataset import build_snapshot, load_store
 from mqmkg.sparql.endpoint import EXPOSED_HEADERS, SparqlEndpoint
 from mqmkg.sparql.pool import WorkerPool
+from mqmkg.store import dataset_quads
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -24,7 +28,19 @@ def create_app(settings: Settings) -> FastAPI:
     The store is built here, so a broken graph fails before the server binds; the query
     workers start with the app (lifespan) and stop with it.
     """
-    snapshot = build_snapshot(settings)
+    quads = dataset_quads(settings)
+    snapshot = build_snapshot(settings, quads)
+    canonical = canonical_quads(quads)
+    site = Site(
+        settings=settings,
+        store=load_store(snapshot.nquads),
+        catalog=load_catalog(settings.queries_dir, {WIKIDATA_SPARQL: settings.wikidata_endpoint})
+        if settings.queries_dir.is_dir()
+        else {},
+        dumps={d.name: d for d in dumps_of(canonical)},
+        quads=tuple(canonical),
+        pages=page_environment(),
+    )
     pool = WorkerPool(
         snapshot.nquads,
         settings.workers,
@@ -49,6 +65,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.sparql = endpoint
+    app.state.site = site
     install_error_handlers(app)
     app.add_middleware(
         CORSMiddleware,
@@ -60,5 +77,9 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.add_middleware(AccessLogMiddleware)
     app.include_router(sparql.router)
+    app.include_router(catalog.router)
+    app.include_router(linked.router)
+    app.include_router(export.router)
+    app.include_router(home.router)
     app.include_router(health.router)
     return app

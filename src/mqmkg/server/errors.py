@@ -18,6 +18,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from mqmkg.errors import (
     MqmkgError,
     NotAcceptable,
+    NotFound,
+    ParameterError,
     PayloadTooLarge,
     ProtocolError,
     QueryAborted,
@@ -37,6 +39,8 @@ PROBLEM_JSON = "application/problem+json"
 
 STATUS: dict[type[MqmkgError], int] = {
     ProtocolError: 400,
+    ParameterError: 400,
+    NotFound: 404,
     QuerySyntaxError: 400,
     QueryEvaluationError: 400,
     UpdateRefused: 403,
@@ -86,6 +90,8 @@ async def _mqmkg_error(_request: Request, exc: Exception) -> JSONResponse:
         extra = {"line": exc.line, "column": exc.column}
     if isinstance(exc, NotAcceptable):
         extra = {"offered": list(exc.offered)}
+    if isinstance(exc, NotFound) and exc.suggestions:
+        extra = {"suggestions": list(exc.suggestions)}
     if status == 500:
         log.error("unmapped mqmkg error: %r", exc)
     return problem(status, str(exc), type(exc).__name__, headers or None, **extra)

@@ -58,11 +58,11 @@ def snapshot_of(store: ox.Store) -> Snapshot:
     return Snapshot(nquads=nquads, graphs=graphs, default_graph_triples=len(union))
 
 
-def build_snapshot(settings: Settings) -> Snapshot:
-    """Build the store from the project files and return its snapshot."""
+def build_snapshot(settings: Settings, quads: list[ox.Quad] | None = None) -> Snapshot:
+    """Build the store from the project files (or ``quads``) and return its snapshot."""
     from mqmkg.store import build_store
 
-    return snapshot_of(build_store(settings))
+    return snapshot_of(build_store(settings, quads=quads))
 
 
 def load_store(nquads: bytes) -> ox.Store:

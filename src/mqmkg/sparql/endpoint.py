@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pyoxigraph as ox
+
 from mqmkg.config import Settings
 from mqmkg.errors import (
     NotAcceptable,
@@ -48,9 +50,7 @@ class SparqlResponse:
 def not_acceptable(kind: ResultKind, what: str) -> NotAcceptable:
     """Build the 406 error for a result kind, naming every type the endpoint offers for it."""
     offered = tuple(f.media_type for f in formats_of(kind))
-    return NotAcceptable(
-        f"cannot produce any requested format for {what}; offered: {describe_offers(kind)}", offered
-    )
+    return NotAcceptable(f"cannot produce any requested format for {what}; offered: {describe_offers(kind)}", offered)
 
 
 def refusal_error(refusal: Refusal) -> SparqlError:
@@ -98,8 +98,17 @@ class SparqlEndpoint:
         body = serialize_triples(triples, choice.format)
         return SparqlResponse(body, choice.content_type, (("Vary", "Accept"),), None, "DESCRIPTION")
 
-    def answer(self, request: QueryRequest, query: str) -> SparqlResponse:
-        """Run one query in the worker pool and return its serialised result."""
+    def answer(
+        self,
+        request: QueryRequest,
+        query: str,
+        substitutions: tuple[tuple[str, ox.NamedNode | ox.Literal], ...] = (),
+    ) -> SparqlResponse:
+        """Run one query in the worker pool and return its serialised result.
+
+        ``substitutions`` bind variables to RDF terms (pyoxigraph substitutions, SEP-0007):
+        the canned queries' parameters, never pasted into the query text.
+        """
         form = query_form(query)
         if form in UPDATE_KEYWORDS:
             raise UpdateRefused(f"{READ_ONLY}; the text is a {form} operation")
@@ -125,6 +134,7 @@ class SparqlEndpoint:
             graph_format=graph.format.name if graph else None,
             max_rows=self.settings.max_rows,
             allowlist=self.settings.service_allowlist,
+            substitutions=substitutions,
         )
         reply = self.pool.run(job, self.deadline(query))
         if isinstance(reply, Refusal):

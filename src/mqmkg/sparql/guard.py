@@ -132,9 +132,7 @@ def mentions_service(text: str) -> bool:
 
 def count_service_keywords(text: str) -> int:
     """Count ``SERVICE`` keyword tokens (not strings, comments, IRIs, prefixed names, variables)."""
-    return sum(
-        1 for t in tokens(unescape_codepoints(text)) if t.kind == "word" and t.text.upper() == "SERVICE"
-    )
+    return sum(1 for t in tokens(unescape_codepoints(text)) if t.kind == "word" and t.text.upper() == "SERVICE")
 
 
 @dataclass(frozen=True)
@@ -159,9 +157,7 @@ def service_calls(text: str, base_iri: str | None) -> list[ServiceCall]:
         prologue = translatePrologue(parsed[0], base_iri)
         tree = traverse(parsed[1], functools.partial(translatePName, prologue=prologue))
     except RecursionError as exc:  # rdflib 7.6 recurses forever on SERVICE nested in SERVICE
-        raise ValueError(
-            "too deeply nested for its grammar (nested SERVICE clauses are not supported)"
-        ) from exc
+        raise ValueError("too deeply nested for its grammar (nested SERVICE clauses are not supported)") from exc
     except Exception as exc:  # rdflib raises pyparsing errors, ValueError, KeyError, …
         raise ValueError(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
     found: list[ServiceCall] = []
@@ -190,9 +186,7 @@ def check_services(text: str, base_iri: str | None, allowlist: tuple[str, ...]) 
     except ValueError as exc:
         if keywords == 0:
             return ()  # "service" only in strings, comments or names; the engine reports the syntax error
-        raise ServiceRefused(
-            f"the query uses SERVICE and the guard's parser (rdflib) cannot check it: {exc}"
-        ) from exc
+        raise ServiceRefused(f"the query uses SERVICE and the guard's parser (rdflib) cannot check it: {exc}") from exc
     if keywords > len(calls):
         raise ServiceRefused("the query has SERVICE keywords the guard's parser did not account for")
     allowed = _allowed_text(allowlist)
@@ -200,8 +194,7 @@ def check_services(text: str, base_iri: str | None, allowlist: tuple[str, ...]) 
     for call in calls:
         if call.iri is None:
             raise ServiceRefused(
-                f"SERVICE with a variable ({call.variable}) is refused: only these endpoints may be "
-                f"called: {allowed}"
+                f"SERVICE with a variable ({call.variable}) is refused: only these endpoints may be called: {allowed}"
             )
         if call.iri not in allowlist:
             raise ServiceRefused(f"SERVICE <{call.iri}> is not on the allow-list; allowed: {allowed}")

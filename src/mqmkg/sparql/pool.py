@@ -233,9 +233,7 @@ class WorkerPool:
                 time.sleep(1.0)
                 self._spawn_requests.put(True)
                 continue
-            threading.Thread(
-                target=self._await_ready, args=(w,), name="mqmkg-worker-ready", daemon=True
-            ).start()
+            threading.Thread(target=self._await_ready, args=(w,), name="mqmkg-worker-ready", daemon=True).start()
 
     def _launch(self) -> _Worker:
         parent_conn, child_conn = self._ctx.Pipe(duplex=True)

@@ -40,6 +40,7 @@ class Job:
     graph_format: str | None
     max_rows: int
     allowlist: tuple[str, ...]
+    substitutions: tuple[tuple[str, ox.NamedNode | ox.Literal], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,8 @@ def execute(store: ox.Store, job: Job) -> Answer | Refusal:
     except ServiceRefused as exc:
         return Refusal("service-refused", exc.message)
     try:
-        result = store.query(job.query, base_iri=job.base_iri, **_dataset_options(job))
+        bindings = {ox.Variable(name): term for name, term in job.substitutions}
+        result = store.query(job.query, base_iri=job.base_iri, substitutions=bindings or None, **_dataset_options(job))
         if isinstance(result, ox.QueryBoolean):
             return _boolean(bool(result), job, services)
         if isinstance(result, ox.QuerySolutions):
@@ -171,9 +173,7 @@ def _graph(result: ox.QueryTriples, job: Job, services: tuple[str, ...]) -> Answ
     triples = list(itertools.islice(result, job.max_rows + 1))
     truncated = len(triples) > job.max_rows
     triples = triples[: job.max_rows]
-    return Answer(
-        ResultKind.GRAPH, fmt.name, serialize_triples(triples, fmt), len(triples), truncated, services
-    )
+    return Answer(ResultKind.GRAPH, fmt.name, serialize_triples(triples, fmt), len(triples), truncated, services)
 
 
 def _die_with_parent(parent_pid: int) -> None:

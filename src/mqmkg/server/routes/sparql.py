@@ -182,6 +182,4 @@ async def sparql_other(request: Request) -> Response:
     """Answer OPTIONS with the allowed methods; refuse other methods with 405 (bad_query_method)."""
     if request.method == "OPTIONS":
         return Response(status_code=204, headers={"Allow": ALLOW})
-    raise StarletteHTTPException(
-        405, f"{request.method} is not a SPARQL query operation", headers={"Allow": ALLOW}
-    )
+    raise StarletteHTTPException(405, f"{request.method} is not a SPARQL query operation", headers={"Allow": ALLOW})

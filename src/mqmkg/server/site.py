@@ -1,0 +1,82 @@
+"""What the non-SPARQL routes read: a local read-only store, the catalogue, the dumps, pages.
+
+Built once by ``create_app`` and handed to routes through a FastAPI dependency. The local
+store answers the small, fixed lookups of entity pages and search; user queries and canned
+queries (whose parameters come from users) run in the worker pool, under its deadline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import pyoxigraph as ox
+from fastapi import Depends, Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from mqmkg.config import Settings
+from mqmkg.export import Dump
+from mqmkg.linked import Term, compact
+from mqmkg.queries import CannedQuery
+from mqmkg.sparql.conneg import negotiate
+
+HTML = "text/html"
+
+
+@dataclass(frozen=True)
+class Site:
+    """The read-only state of the non-SPARQL routes."""
+
+    settings: Settings
+    store: ox.Store
+    catalog: dict[str, CannedQuery]
+    dumps: dict[str, Dump]
+    quads: tuple[ox.Quad, ...]
+    pages: Environment
+
+    def link(self, iri: str) -> str:
+        """Return where an IRI resolves on this server (``/id/...``), or the IRI itself."""
+        base = self.settings.public_base
+        return "/id/" + iri[len(base) :] if iri.startswith(base) else iri
+
+    def render(self, template: str, status: int = 200, **context: object) -> HTMLResponse:
+        """Render a page template (autoescaped) with the site helpers available."""
+        page = self.pages.get_template(template).render(link=self.link, term=self.term_html, **context)
+        return HTMLResponse(page, status_code=status, headers={"Vary": "Accept"})
+
+    def term_html(self, term: Term) -> str:
+        """Return safe HTML for a term: a link for IRIs, the literal with its language or type."""
+        from markupsafe import Markup, escape
+
+        if term.is_iri:
+            return Markup('<a href="{}">{}</a> <code class="muted">{}</code>').format(
+                self.link(term.value), term.label, compact(term.value)
+            )
+        suffix = f"@{term.language}" if term.language else (f" ({compact(term.datatype)})" if term.datatype else "")
+        return str(escape(term.label + suffix))
+
+
+def page_environment() -> Environment:
+    """Return the Jinja2 environment of the bundled templates, autoescaping HTML."""
+    return Environment(loader=PackageLoader("mqmkg", "web/templates"), autoescape=select_autoescape(["html"]))
+
+
+def prefers_html(accept: str | None, others: tuple[str, ...]) -> bool:
+    """Tell whether a client prefers HTML to every one of ``others`` (HTML wins ties)."""
+    return negotiate(accept, (HTML, *others)) == HTML
+
+
+def get_site(request: Request) -> Site:
+    """Return the app's site state (built by ``create_app``)."""
+    site: Site = request.app.state.site
+    return site
+
+
+SiteDep = Annotated[Site, Depends(get_site)]
+
+
+def templates_dir() -> Path:
+    """Return the directory of the bundled templates."""
+    return Path(__file__).resolve().parents[1] / "web" / "templates"
