@@ -284,6 +284,18 @@ def live_server(
     )
 
 
+@pytest.fixture(scope="session")
+def project_server(live_server_factory: Callable[..., LiveServer], wikidata_standin: StandIn) -> LiveServer:
+    """The server on the real curated graph (the project root), two workers; the federated
+    canned queries call the Wikidata stand-in, the only endpoint on the allow-list."""
+    return live_server_factory(
+        root=ROOT,
+        wikidata_endpoint=wikidata_standin.query_url,
+        service_allowlist=wikidata_standin.query_url,
+        workers="2",
+    )
+
+
 # -- helpers for SPARQL tests -------------------------------------------------------------
 
 KG = "https://w3id.org/mqmkg/id/"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -13,7 +12,7 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Graph
 
-from conftest import LiveServer, StandIn
+from conftest import LiveServer
 from mqmkg.config import Settings
 from mqmkg.queries import load_catalog
 from mqmkg.sparql.dataset import load_store, snapshot_of
@@ -26,14 +25,8 @@ FEDERATED = {"wikidata-facts", "wikidata-population-of-places"}
 
 
 @pytest.fixture(scope="module")
-def server(live_server_factory: Callable[..., LiveServer], wikidata_standin: StandIn) -> LiveServer:
-    """The real graph, with the federated canned queries pointed at the local stand-in."""
-    return live_server_factory(
-        root=ROOT,
-        wikidata_endpoint=wikidata_standin.query_url,
-        service_allowlist=wikidata_standin.query_url,
-        workers="2",
-    )
+def server(project_server: LiveServer) -> LiveServer:
+    return project_server
 
 
 @pytest.fixture(scope="module")
