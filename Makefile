@@ -35,9 +35,10 @@ test-fast: install ## run the test suite without the slow tests
 validate: install ## SHACL + QC queries + quote checks; exit 1 on any ERROR, 2 if it cannot run
 	$(VENV)/bin/mqmkg validate
 
-lint: install ## ruff check and format check
+lint: install ## ruff check and format check; parse every .rq and check the canned queries' headers
 	$(VENV)/bin/ruff check src tests
 	$(VENV)/bin/ruff format --check src tests
+	$(VENV)/bin/mqmkg check-queries
 
 format: install ## ruff format and fix
 	$(VENV)/bin/ruff format src tests

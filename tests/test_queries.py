@@ -445,3 +445,20 @@ def test_federated_values_match_the_graph_links(store: ox.Store, name: str, enti
         )
     }
     assert listed == linked
+
+
+def test_check_queries_command_reports_a_broken_file(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from mqmkg.cli import app
+
+    (tmp_path / "queries" / "qc").mkdir(parents=True)
+    (tmp_path / "queries" / "ok.rq").write_text("# title: t\n# description: d\n# keywords: k\nASK {}\n", "utf-8")
+    (tmp_path / "queries" / "bad.rq").write_text(
+        "# title: t\n# description: d\n# keywords: k\nSELECT WHERE {\n", "utf-8"
+    )
+    result = CliRunner().invoke(app, ["check-queries", "--root", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "bad.rq" in result.output and "2 files, 1 problems" in result.output
+    clean = CliRunner().invoke(app, ["check-queries", "--root", str(ROOT)])
+    assert clean.exit_code == 0, clean.output

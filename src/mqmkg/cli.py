@@ -90,6 +90,31 @@ def export(
         typer.echo(f"wrote {path}")
 
 
+@app.command("check-queries")
+def check_queries(
+    root: Annotated[Path | None, typer.Option(help="project root holding queries/")] = None,
+) -> None:
+    """Parse every canned and QC query (rdflib) and check the canned queries' headers."""
+    from rdflib.plugins.sparql import prepareQuery
+
+    from mqmkg.queries import parse_query_file
+
+    settings = _settings(root)
+    problems = []
+    files = sorted(settings.queries_dir.glob("*.rq")) + sorted((settings.queries_dir / "qc").glob("*.rq"))
+    for path in files:
+        try:
+            if path.parent == settings.queries_dir:
+                parse_query_file(path)
+            prepareQuery(path.read_text(encoding="utf-8"))
+        except Exception as exc:  # rdflib raises pyparsing errors; report every file, then fail
+            problems.append(f"{path}: {exc}")
+    for problem in problems:
+        typer.echo(problem, err=True)
+    typer.echo(f"check-queries: {len(files)} files, {len(problems)} problems")
+    raise typer.Exit(1 if problems else 0)
+
+
 @app.command()
 def evidence(
     root: Annotated[Path | None, typer.Option(help="project root holding graph/")] = None,
