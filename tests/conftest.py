@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+import pyoxigraph as ox
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -282,6 +283,16 @@ def live_server(
         service_allowlist=f"{wikidata_standin.query_url},{tarpit.url()}",
         **ENDPOINT_SETTINGS,
     )
+
+
+@pytest.fixture(scope="session")
+def project_store() -> ox.Store:
+    """The curated dataset in-process, as the query workers hold it (union of graphs as default graph)."""
+    from mqmkg.config import Settings
+    from mqmkg.sparql.dataset import load_store, snapshot_of
+    from mqmkg.store import build_store
+
+    return load_store(snapshot_of(build_store(Settings(root=ROOT))).nquads)
 
 
 @pytest.fixture(scope="session")

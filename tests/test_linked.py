@@ -7,18 +7,15 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from mqmkg.config import Settings
 from mqmkg.linked import compact, entity_view, normalize, search
-from mqmkg.sparql.dataset import load_store, snapshot_of
-from mqmkg.store import build_store
 
 ROOT = Path(__file__).resolve().parents[1]
 KG = "https://w3id.org/mqmkg/id/"
 
 
 @pytest.fixture(scope="module")
-def store() -> ox.Store:
-    return load_store(snapshot_of(build_store(Settings(root=ROOT))).nquads)
+def store(project_store: ox.Store) -> ox.Store:
+    return project_store
 
 
 def test_karachi_view(store: ox.Store) -> None:

@@ -13,7 +13,6 @@ from rdflib.plugins.sparql import prepareQuery
 from mqmkg.config import Settings
 from mqmkg.errors import ParameterError, QueryFileError
 from mqmkg.queries import CannedQuery, load_catalog, parse_query_file
-from mqmkg.store import build_store
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = Settings(root=ROOT)
@@ -22,14 +21,14 @@ KG = "https://w3id.org/mqmkg/id/"
 
 
 @pytest.fixture(scope="module")
-def store() -> ox.Store:
-    return build_store(SETTINGS)
+def store(project_store: ox.Store) -> ox.Store:
+    return project_store
 
 
 def run(store: ox.Store, name: str, **values: str) -> list[dict[str, str]]:
     """Run a canned query with parameters; return rows as {variable: lexical value}."""
     query = CATALOG[name]
-    solutions = store.query(query.text, use_default_graph_as_union=True, substitutions=query.substitutions(values))
+    solutions = store.query(query.text, substitutions=query.substitutions(values))
     names = [v.value for v in solutions.variables]
     return [{n: row[n].value for n in names if row[n] is not None} for row in solutions]
 
@@ -400,7 +399,7 @@ def test_wikidata_links_offline(store: ox.Store) -> None:
 
 def test_describe_and_construct(store: ox.Store) -> None:
     describe = CATALOG["describe-entity"]
-    triples = list(store.query(describe.text, use_default_graph_as_union=True, substitutions=describe.substitutions()))
+    triples = list(store.query(describe.text, substitutions=describe.substitutions()))
     assert (
         ox.Triple(
             ox.NamedNode(KG + "mqm-h"),
@@ -410,7 +409,7 @@ def test_describe_and_construct(store: ox.Store) -> None:
         in triples
     )
     card = CATALOG["construct-entity-card"]
-    graph = list(store.query(card.text, use_default_graph_as_union=True, substitutions=card.substitutions()))
+    graph = list(store.query(card.text, substitutions=card.substitutions()))
     about = {t.subject.value for t in graph if t.predicate.value.endswith("#about")}
     assert about == {
         KG + "claim-1990-threat",
@@ -418,11 +417,7 @@ def test_describe_and_construct(store: ox.Store) -> None:
         KG + "claim-hussein-flight-asylum",
     }
     timeline = CATALOG["construct-timeline-sem"]
-    events = {
-        t.subject.value
-        for t in store.query(timeline.text, use_default_graph_as_union=True)
-        if t.predicate.value.endswith("#type")
-    }
+    events = {t.subject.value for t in store.query(timeline.text) if t.predicate.value.endswith("#type")}
     assert len(events) == 47
 
 
@@ -440,8 +435,7 @@ def test_federated_values_match_the_graph_links(store: ox.Store, name: str, enti
         for row in store.query(
             "SELECT ?item WHERE { ?entity <http://www.w3.org/2002/07/owl#sameAs>|"
             f"<http://www.w3.org/2004/02/skos/core#closeMatch> ?item . {type_filter} "
-            'FILTER (STRSTARTS(STR(?item), "http://www.wikidata.org/entity/")) }',
-            use_default_graph_as_union=True,
+            'FILTER (STRSTARTS(STR(?item), "http://www.wikidata.org/entity/")) }'
         )
     }
     assert listed == linked

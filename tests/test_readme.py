@@ -8,17 +8,13 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from mqmkg.config import Settings
-from mqmkg.sparql.dataset import load_store, snapshot_of
-from mqmkg.store import build_store
-
 ROOT = Path(__file__).resolve().parents[1]
 BLOCKS = re.findall(r"```sparql\n(.*?)```", (ROOT / "README.md").read_text("utf-8"), re.DOTALL)
 
 
 @pytest.fixture(scope="module")
-def store() -> ox.Store:
-    return load_store(snapshot_of(build_store(Settings(root=ROOT))).nquads)
+def store(project_store: ox.Store) -> ox.Store:
+    return project_store
 
 
 def test_readme_has_the_examples() -> None:

@@ -13,10 +13,7 @@ import pytest
 from rdflib import Graph
 
 from conftest import LiveServer
-from mqmkg.config import Settings
 from mqmkg.queries import load_catalog
-from mqmkg.sparql.dataset import load_store, snapshot_of
-from mqmkg.store import build_store
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOG = load_catalog(ROOT / "queries")
@@ -30,9 +27,8 @@ def server(project_server: LiveServer) -> LiveServer:
 
 
 @pytest.fixture(scope="module")
-def local() -> ox.Store:
-    """The same dataset in-process, as the workers hold it (union of graphs as default graph)."""
-    return load_store(snapshot_of(build_store(Settings(root=ROOT))).nquads)
+def local(project_store: ox.Store) -> ox.Store:
+    return project_store
 
 
 def test_list_as_json_and_html(server: LiveServer) -> None:
