@@ -8,13 +8,13 @@ queries (whose parameters come from users) run in the worker pool, under its dea
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated
 
 import pyoxigraph as ox
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup, escape
 
 from mqmkg.config import Settings
 from mqmkg.export import Dump
@@ -48,8 +48,6 @@ class Site:
 
     def term_html(self, term: Term) -> str:
         """Return safe HTML for a term: a link for IRIs, the literal with its language or type."""
-        from markupsafe import Markup, escape
-
         if term.is_iri:
             return Markup('<a href="{}">{}</a> <code class="muted">{}</code>').format(
                 self.link(term.value), term.label, compact(term.value)
@@ -75,8 +73,3 @@ def get_site(request: Request) -> Site:
 
 
 SiteDep = Annotated[Site, Depends(get_site)]
-
-
-def templates_dir() -> Path:
-    """Return the directory of the bundled templates."""
-    return Path(__file__).resolve().parents[1] / "web" / "templates"
