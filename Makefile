@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install serve test test-fast validate lint format export clean
+.PHONY: help install browser serve test test-fast validate lint format export clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -22,14 +22,19 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed ## create .venv from pyproject.toml (test extras included)
 
+browser: ## install Debian's chromium for the browser tests (apt-get, only where missing)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "chromium missing; installing Debian's chromium with apt-get"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core; }
+
 serve: install ## build the store from graph/ and serve it on http://$(HOST):$(PORT)
 	$(VENV)/bin/mqmkg serve --host $(HOST) --port $(PORT)
 
-test: install lint ## lint, run the test suite, then validate the graph
+test: install browser lint ## lint, run the test suite, then validate the graph
 	$(PY) -m pytest
 	$(VENV)/bin/mqmkg validate
 
-test-fast: install ## run the test suite without the slow tests
+test-fast: install browser ## run the test suite without the slow tests
 	$(PY) -m pytest -m "not slow"
 
 validate: install ## SHACL + QC queries + quote checks; exit 1 on any ERROR, 2 if it cannot run
