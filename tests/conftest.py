@@ -24,6 +24,7 @@ from pathlib import Path
 import httpx
 import pyoxigraph as ox
 import pytest
+
 from browser import browser_page, chromium  # noqa: F401  (fixtures for the browser tests)
 
 ROOT = Path(__file__).resolve().parents[1]
