@@ -14,12 +14,13 @@ from mqmkg.export import canonical_quads, dumps_of
 from mqmkg.queries import load_catalog
 from mqmkg.server.access_log import AccessLogMiddleware
 from mqmkg.server.errors import install_error_handlers
-from mqmkg.server.routes import catalog, export, health, home, linked, sparql
+from mqmkg.server.routes import catalog, export, health, home, linked, sparql, static
 from mqmkg.server.site import Site, page_environment
 from mqmkg.sparql.dataset import build_snapshot, load_store
 from mqmkg.sparql.endpoint import EXPOSED_HEADERS, SparqlEndpoint
 from mqmkg.sparql.pool import WorkerPool
 from mqmkg.store import dataset_quads
+from mqmkg.web.assets import load_assets
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -40,6 +41,7 @@ def create_app(settings: Settings) -> FastAPI:
         dumps={d.name: d for d in dumps_of(canonical)},
         quads=tuple(canonical),
         pages=page_environment(),
+        assets=load_assets(),
     )
     pool = WorkerPool(
         snapshot.nquads,
@@ -82,4 +84,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(export.router)
     app.include_router(home.router)
     app.include_router(health.router)
+    app.include_router(static.router)
     return app

@@ -21,6 +21,7 @@ from mqmkg.export import Dump
 from mqmkg.linked import Term, compact
 from mqmkg.queries import CannedQuery
 from mqmkg.sparql.conneg import negotiate
+from mqmkg.web.assets import Asset, static_url
 
 HTML = "text/html"
 
@@ -35,6 +36,7 @@ class Site:
     dumps: dict[str, Dump]
     quads: tuple[ox.Quad, ...]
     pages: Environment
+    assets: dict[str, Asset]
 
     def link(self, iri: str) -> str:
         """Return where an IRI resolves on this server (``/id/...``), or the IRI itself."""
@@ -43,8 +45,14 @@ class Site:
 
     def render(self, template: str, status: int = 200, **context: object) -> HTMLResponse:
         """Render a page template (autoescaped) with the site helpers available."""
-        page = self.pages.get_template(template).render(link=self.link, term=self.term_html, **context)
+        page = self.pages.get_template(template).render(
+            link=self.link, term=self.term_html, static=self.static, **context
+        )
         return HTMLResponse(page, status_code=status, headers={"Vary": "Accept"})
+
+    def static(self, path: str) -> str:
+        """Return the fingerprinted URL of a bundled static file (``/static/<path>?v=<hash>``)."""
+        return static_url(self.assets, path)
 
     def term_html(self, term: Term) -> str:
         """Return safe HTML for a term: a link for IRIs, the literal with its language or type."""
