@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser serve test test-fast validate lint format export clean
+.PHONY: help install browser serve test test-fast validate lint format export bench bench-smoke clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -52,5 +52,18 @@ format: install ## ruff format and fix
 export: install ## write dist/: Turtle, N-Triples, JSON-LD, checksums, VoID
 	$(VENV)/bin/mqmkg export
 
+$(VENV)/.bench: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install -q -e '.[test,bench]'
+	@command -v wrk >/dev/null 2>&1 || { \
+	  echo "wrk missing; installing Debian's wrk with apt-get"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+	@touch $@
+
+bench: $(VENV)/.bench ## benchmark S and M against native Oxigraph, bare FastAPI+pyoxigraph, rdflib-endpoint (SIZES=S,M,L)
+	$(PY) bench/run.py --sizes $(or $(SIZES),S,M)
+
+bench-smoke: $(VENV)/.bench ## a short benchmark run on S with three queries (no figures asserted)
+	$(PY) bench/run.py --smoke
+
 clean: ## remove the venv and build outputs
-	rm -rf $(VENV) dist .pytest_cache
+	rm -rf $(VENV) dist .pytest_cache bench/work
