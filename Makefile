@@ -41,13 +41,13 @@ validate: install ## SHACL + QC queries + quote checks; exit 1 on any ERROR, 2 i
 	$(VENV)/bin/mqmkg validate
 
 lint: install ## ruff check and format check; parse every .rq and check the canned queries' headers
-	$(VENV)/bin/ruff check src tests
-	$(VENV)/bin/ruff format --check src tests
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
 	$(VENV)/bin/mqmkg check-queries
 
 format: install ## ruff format and fix
-	$(VENV)/bin/ruff format src tests
-	$(VENV)/bin/ruff check --fix src tests
+	$(VENV)/bin/ruff format src tests bench
+	$(VENV)/bin/ruff check --fix src tests bench
 
 export: install ## write dist/: Turtle, N-Triples, JSON-LD, checksums, VoID
 	$(VENV)/bin/mqmkg export
