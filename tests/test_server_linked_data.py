@@ -75,10 +75,10 @@ def test_entity_with_unacceptable_type_is_406(server: LiveServer) -> None:
 
 
 def test_unknown_entity_is_404_with_suggestions(server: LiveServer) -> None:
-    html = httpx.get(server.url + "/id/hussein", headers={"Accept": "text/html"})
+    html = httpx.get(server.url + "/id/altaf-huss", headers={"Accept": "text/html"})
     assert html.status_code == 404
     assert 'href="/id/altaf-hussein"' in html.text
-    problem = httpx.get(server.url + "/id/hussein", headers={"Accept": "text/turtle"})
+    problem = httpx.get(server.url + "/id/altaf-huss", headers={"Accept": "text/turtle"})
     assert problem.status_code == 404 and problem.headers["content-type"] == "application/problem+json"
     assert problem.json()["suggestions"][0] == {"iri": str(KG["altaf-hussein"]), "name": "Altaf Hussein"}
 
