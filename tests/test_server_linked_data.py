@@ -163,9 +163,15 @@ def test_exports_with_etag_and_media_types(server: LiveServer) -> None:
         "mqmkg.nq": "application/n-quads",
         "mqmkg.jsonld": "application/ld+json",
         "context.jsonld": "application/ld+json",
+        "mqmkg-wikidata-links.ttl": "text/turtle",
+        "globalsecurity-mqm.txt": "text/plain",
         "void.ttl": "text/turtle",
+        "README": "text/plain",
         "SHA256SUMS": "text/plain",
     }
+    readme = httpx.get(server.url + "/export/README")
+    assert readme.headers["content-type"] == "text/plain; charset=utf-8"
+    assert "sha256sum -c SHA256SUMS" in readme.text and "mqmkg-wikidata-links.ttl" in readme.text
     response = httpx.get(server.url + "/export/mqmkg.ttl")
     digest = hashlib.sha256(response.content).hexdigest()
     assert response.headers["etag"] == f'"{digest}"'

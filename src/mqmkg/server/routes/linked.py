@@ -139,10 +139,6 @@ def search_labels(
 def void(request: Request, site: SiteDep) -> Response:
     """The dataset, its endpoint, its dumps (with checksums) and triple counts; Turtle by default."""
     fmt = negotiated_graph_format(request)
-    data = void_turtle(
-        [d for d in site.dumps.values() if d.name not in ("void.ttl", "SHA256SUMS")],
-        site.quads,
-        str(request.base_url),
-    )
+    data = void_turtle(list(site.dumps.values()), site.quads, str(request.base_url), site.release)
     triples = list(ox.parse(data, format=ox.RdfFormat.TURTLE))
     return graph_response(triples, fmt)
