@@ -46,6 +46,6 @@ def test_void_and_dist_readme_tell_the_same_story() -> None:
 
 
 def test_the_source_folder_marks_the_text_as_third_party() -> None:
-    notes = (ROOT / "graph" / "source" / "README.md").read_text("utf-8")
-    rights = notes.split("## Rights")[1]
-    assert "GlobalSecurity.org's" in rights and "third-party" in rights and "LICENSE" in rights
+    notice = (ROOT / "graph" / "source" / "NOTICE").read_text("utf-8")
+    assert notice.startswith("globalsecurity-mqm.txt: third-party text")
+    assert "GlobalSecurity.org's text" in notice and SOURCE_URL in notice and "LICENSE" in notice
