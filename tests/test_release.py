@@ -8,6 +8,7 @@ import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from rdflib import DCTERMS, Graph, URIRef
 
 from conftest import ENDPOINT_ROOT
@@ -37,7 +38,8 @@ def test_source_date_epoch_wins() -> None:
     assert release.modified_iso == "2023-11-14T22:13:20Z"
 
 
-def test_the_date_is_the_last_commit_that_changed_the_graph(tmp_path: Path) -> None:
+def test_the_date_is_the_last_commit_that_changed_the_graph(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     root = tmp_path / "project"
     shutil.copytree(ENDPOINT_ROOT, root)
     _git(root, "init", "-q")
@@ -55,7 +57,8 @@ def test_the_date_is_the_last_commit_that_changed_the_graph(tmp_path: Path) -> N
     assert first == {d.name: d.data for d in build_dumps(Settings(root=root))}
 
 
-def test_without_history_the_date_is_not_recorded(tmp_path: Path) -> None:
+def test_without_history_the_date_is_not_recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     root = tmp_path / "project"
     shutil.copytree(ENDPOINT_ROOT, root)
     assert release_of(root, {}) == Release(modified=None)
