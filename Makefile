@@ -7,38 +7,51 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser serve test test-fast validate lint format export bench bench-smoke clean
+.PHONY: help install install-runtime browser serve test test-fast validate lint format export bench bench-smoke clean
 
-help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+help: ## list the targets and the variables they read
+	@echo "make TARGET [HOST=$(HOST)] [PORT=$(PORT)]"
+	@echo
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -e 's/$$(HOST)/$(HOST)/g' -e 's/$$(PORT)/$(PORT)/g' \
+	  | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+	@echo
+	@echo "Variables: HOST=$(HOST) PORT=$(PORT) (e.g. make serve PORT=8080), PYTHON=$(PYTHON), VENV=$(VENV)."
+	@echo "Every setting is also an MQMKG_* environment variable: $(VENV)/bin/mqmkg --help lists them."
 
-$(VENV)/.installed: pyproject.toml
+# Two stamps: the runtime (what `serve`, `validate`, `export` need) and the test tools on top.
+$(VENV)/.runtime: pyproject.toml
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
 	  echo "python3 -m venv failed; installing python3-venv with apt-get"; \
 	  apt-get update -qq && apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); }
 	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	@touch $@
+
+$(VENV)/.installed: $(VENV)/.runtime
 	$(PY) -m pip install -q -e '.[test]'
 	@touch $@
 
-install: $(VENV)/.installed ## create .venv from pyproject.toml (test extras included)
+install-runtime: $(VENV)/.runtime ## create .venv with the runtime dependencies only
+
+install: $(VENV)/.installed ## create .venv from pyproject.toml, test tools included
 
 browser: ## install Debian's chromium for the browser tests (apt-get, only where missing)
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "chromium missing; installing Debian's chromium with apt-get"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core; }
 
-serve: install ## build the store from graph/ and serve it on http://$(HOST):$(PORT)
+serve: install-runtime ## build the store from graph/ and serve it on http://$(HOST):$(PORT)/
 	$(VENV)/bin/mqmkg serve --host $(HOST) --port $(PORT)
 
 test: install browser lint ## lint, run the test suite, then validate the graph
 	$(PY) -m pytest
-	$(VENV)/bin/mqmkg validate
+	$(VENV)/bin/mqmkg validate --quiet
 
 test-fast: install browser ## run the test suite without the slow tests
 	$(PY) -m pytest -m "not slow"
 
-validate: install ## SHACL + QC queries + quote checks; exit 1 on any ERROR, 2 if it cannot run
-	$(VENV)/bin/mqmkg validate
+validate: install-runtime ## SHACL + QC queries + quote checks; exit 1 on any ERROR, 2 if it cannot run
+	$(VENV)/bin/mqmkg validate --quiet
 
 lint: install ## ruff check and format check; parse every .rq and check the canned queries' headers
 	$(VENV)/bin/ruff check src tests bench
@@ -49,7 +62,7 @@ format: install ## ruff format and fix
 	$(VENV)/bin/ruff format src tests bench
 	$(VENV)/bin/ruff check --fix src tests bench
 
-export: install ## write dist/: Turtle, N-Triples, JSON-LD, checksums, VoID
+export: install-runtime ## write dist/: the dumps, Wikidata links, source text, VoID, README, SHA256SUMS
 	$(VENV)/bin/mqmkg export
 
 $(VENV)/.bench: $(VENV)/.installed pyproject.toml

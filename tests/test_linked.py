@@ -6,11 +6,13 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from rdflib import RDFS, SKOS, Graph, URIRef
 
-from mqmkg.linked import compact, entity_view, normalize, search
+from mqmkg.linked import compact, entities_named, entity_view, normalize, search
 
 ROOT = Path(__file__).resolve().parents[1]
 KG = "https://w3id.org/mqmkg/id/"
+LABELS = (RDFS.label, SKOS.prefLabel, SKOS.altLabel, SKOS.hiddenLabel)
 
 
 @pytest.fixture(scope="module")
@@ -83,3 +85,46 @@ def test_normalize_and_compact() -> None:
     assert compact(KG + "mqm-h") == "kg:mqm-h"
     assert compact("https://w3id.org/mqmkg/ontology#Split") == "mqm:Split"
     assert compact("http://www.w3.org/ns/org#Organization") == "Organization"
+
+
+@pytest.mark.parametrize(
+    ("name", "entity"),
+    [("mqm-a", "mqm"), ("MQM(A)", "mqm"), ("MQM (A)", "mqm"), ("MQM-H", "mqm-h"), ("Karachi", "karachi")],
+)
+def test_a_name_the_page_uses_names_one_entity(store: ox.Store, name: str, entity: str) -> None:
+    assert entities_named(store, name) == (KG + entity,)
+
+
+def test_names_are_whole_labels_of_instances_only(store: ox.Store) -> None:
+    assert entities_named(store, "Hussein") == (KG + "altaf-hussein",)  # the name the page uses
+    assert entities_named(store, "Qaumi Movement") == ()  # only part of "Muttahida Qaumi Movement"
+    assert entities_named(store, "") == entities_named(store, " - ") == ()
+    # the ontology class mqm:Partition is also labelled "partition"; /id/ names instances only
+    assert "https://w3id.org/mqmkg/ontology#Partition" in {h.iri for h in search(store, "partition")}
+    assert entities_named(store, "partition") == (KG + "event-1947-partition",)
+
+
+def test_every_label_in_the_graph_names_its_entity(store: ox.Store) -> None:
+    graph = Graph()
+    for path in sorted((ROOT / "graph").glob("*.ttl")):
+        graph.parse(path)
+    named: dict[str, set[str]] = {}
+    for prop in LABELS:
+        for subject, label in graph.subject_objects(prop):
+            if isinstance(subject, URIRef) and str(subject).startswith(KG) and (subject, RDFS.label, None) in graph:
+                named.setdefault(normalize(str(label)), set()).add(str(subject))
+    assert len(named) > 300
+    for key, entities in named.items():
+        assert entities_named(store, key) == tuple(sorted(entities)), key
+
+
+def test_a_name_of_two_entities_gives_both() -> None:
+    store = ox.Store()
+    data = f"""
+        <{KG}twin-a> <{RDFS.label}> "Twin A"@en ; <{SKOS.altLabel}> "The Twins"@en .
+        <{KG}twin-b> <{RDFS.label}> "Twin B"@en ; <{SKOS.hiddenLabel}> "the-twins" .
+    """
+    store.load(data, format=ox.RdfFormat.TURTLE)
+    assert entities_named(store, "thetwins") == (KG + "twin-a", KG + "twin-b")
+    assert entities_named(store, "twin a") == (KG + "twin-a",)
+    assert entities_named(store, "Twin A", base="https://example.org/") == ()

@@ -43,3 +43,15 @@ def test_timeline(store: ox.Store) -> None:
     rows = list(store.query(BLOCKS[2]))
     assert len(rows) == 47
     assert rows[-1]["label"].value == "September 11, 2001 terror attacks"
+
+
+def test_first_screen_gives_the_two_commands_the_url_and_the_audience() -> None:
+    text = (ROOT / "README.md").read_text("utf-8")
+    lines = text.splitlines()
+    assert lines[3].startswith("make serve ") and lines[4].startswith("make test ")
+    first_screen = "\n".join(lines[:35])
+    assert "Then open <http://127.0.0.1:8000/>" in first_screen
+    for audience in ("*Analysts*", "*People linking to Wikidata and other datasets*", "*Apps consuming the dumps*"):
+        assert audience in first_screen
+    assert "../shared" not in text
+    assert "](LICENSE)" in text and (ROOT / "LICENSE").is_file()

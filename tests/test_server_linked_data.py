@@ -75,10 +75,10 @@ def test_entity_with_unacceptable_type_is_406(server: LiveServer) -> None:
 
 
 def test_unknown_entity_is_404_with_suggestions(server: LiveServer) -> None:
-    html = httpx.get(server.url + "/id/hussein", headers={"Accept": "text/html"})
+    html = httpx.get(server.url + "/id/altaf-huss", headers={"Accept": "text/html"})
     assert html.status_code == 404
     assert 'href="/id/altaf-hussein"' in html.text
-    problem = httpx.get(server.url + "/id/hussein", headers={"Accept": "text/turtle"})
+    problem = httpx.get(server.url + "/id/altaf-huss", headers={"Accept": "text/turtle"})
     assert problem.status_code == 404 and problem.headers["content-type"] == "application/problem+json"
     assert problem.json()["suggestions"][0] == {"iri": str(KG["altaf-hussein"]), "name": "Altaf Hussein"}
 
@@ -163,9 +163,15 @@ def test_exports_with_etag_and_media_types(server: LiveServer) -> None:
         "mqmkg.nq": "application/n-quads",
         "mqmkg.jsonld": "application/ld+json",
         "context.jsonld": "application/ld+json",
+        "mqmkg-wikidata-links.ttl": "text/turtle",
+        "globalsecurity-mqm.txt": "text/plain",
         "void.ttl": "text/turtle",
+        "README": "text/plain",
         "SHA256SUMS": "text/plain",
     }
+    readme = httpx.get(server.url + "/export/README")
+    assert readme.headers["content-type"] == "text/plain; charset=utf-8"
+    assert "sha256sum -c SHA256SUMS" in readme.text and "mqmkg-wikidata-links.ttl" in readme.text
     response = httpx.get(server.url + "/export/mqmkg.ttl")
     digest = hashlib.sha256(response.content).hexdigest()
     assert response.headers["etag"] == f'"{digest}"'

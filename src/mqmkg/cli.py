@@ -1,31 +1,117 @@
-"""The ``mqmkg`` command line: serve, validate, evidence."""
+"""The ``mqmkg`` command line: serve, validate, export, check-queries, evidence, generate.
+
+``mqmkg --help`` is plain text (no rich markup) and lists every setting as its ``MQMKG_*``
+environment variable with its default, generated from ``mqmkg.config.Settings``.
+"""
 
 from __future__ import annotations
 
 import copy
+import inspect
+import re
+import textwrap
+from dataclasses import fields
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from mqmkg import __version__
 from mqmkg.config import Settings, settings_from_env
 from mqmkg.errors import MqmkgError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+HELP = (
+    "mqmkg: a curated, source-backed knowledge graph of Pakistan's Muttahida Qaumi Movement (MQM), "
+    "built from one GlobalSecurity.org page and served over SPARQL 1.1. Validate, serve and export "
+    "the graph in graph/ and ontology/ (`make serve` and `make test` call these commands)."
+)
+DEFAULTS = Settings()
+
+
+def env_name(setting: str) -> str:
+    """Return the environment variable of a setting: ``query_timeout`` gives ``MQMKG_QUERY_TIMEOUT``."""
+    return f"MQMKG_{setting.upper()}"
+
+
+def shown(value: object) -> str:
+    """Return a setting's value as ``--help`` and the environment write it."""
+    if value is None:
+        return "(none)"
+    if isinstance(value, tuple):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def setting_notes() -> dict[str, str]:
+    """Return each setting's comment in ``Settings``' source (the one above it, else the one it shares)."""
+    notes: dict[str, str] = {}
+    comment: list[str] = []
+    last = ""
+    for line in inspect.getsource(Settings).splitlines():
+        text = line.strip()
+        if text.startswith("#"):
+            comment.append(text.lstrip("# "))
+        elif match := re.match(r"(\w+): ", text):
+            last = " ".join(comment) if comment else last
+            notes[match.group(1)] = last
+            comment = []
+        elif text.startswith(("@property", "def ")):
+            break
+    return notes
+
+
+def settings_epilog() -> str:
+    """Return the help text listing every setting: variable, default and what it does."""
+    notes = setting_notes()
+    rows = [
+        f"  {env_name(f.name)}={shown(getattr(DEFAULTS, f.name))}\n"
+        + textwrap.fill(notes.get(f.name, ""), 78, initial_indent=" " * 6, subsequent_indent=" " * 6)
+        for f in fields(Settings)
+    ]
+    return (
+        "Settings: each can be set in the environment (a command-line option wins over its variable);"
+        " lists are comma-separated. Defaults shown.\n\n\b\n" + "\n".join(rows)
+    )
+
+
+def setting_option(setting: str, text: str, metavar: str) -> Any:
+    """Return a typer option that overrides one setting; ``--help`` shows its default and variable."""
+    default = shown(getattr(DEFAULTS, setting))
+    return typer.Option(help=f"{text} [default: {default}; env: {env_name(setting)}]", metavar=metavar)
+
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help=HELP, epilog=settings_epilog(), rich_markup_mode=None
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"mqmkg {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", help="print the version and exit", callback=_print_version, is_eager=True)
+    ] = False,
+) -> None:
+    """The command group; ``--version`` is handled by its callback."""
 
 
 def _settings(root: Path | None = None, **overrides: object) -> Settings:
     return settings_from_env().with_overrides(root=root, **overrides)
 
 
-@app.command()
+@app.command(short_help="Serve the graph: SPARQL 1.1 at /sparql, pages, dumps.")
 def serve(
-    host: Annotated[str | None, typer.Option(help="interface to bind (default 127.0.0.1)")] = None,
-    port: Annotated[int | None, typer.Option(help="TCP port (default 8000)")] = None,
-    root: Annotated[Path | None, typer.Option(help="project root holding graph/ and ontology/")] = None,
-    store: Annotated[Path | None, typer.Option(help="keep an on-disk Oxigraph store in DIR")] = None,
-    timeout: Annotated[float | None, typer.Option(help="per-query deadline in seconds")] = None,
-    workers: Annotated[int | None, typer.Option(help="query worker processes")] = None,
+    host: Annotated[str | None, setting_option("host", "interface to bind", "ADDR")] = None,
+    port: Annotated[int | None, setting_option("port", "TCP port", "PORT")] = None,
+    root: Annotated[Path | None, setting_option("root", "project root holding graph/ and ontology/", "DIR")] = None,
+    store: Annotated[Path | None, setting_option("store_path", "keep an on-disk Oxigraph store in DIR", "DIR")] = None,
+    timeout: Annotated[float | None, setting_option("query_timeout", "per-query deadline", "SECONDS")] = None,
+    workers: Annotated[int | None, setting_option("workers", "query worker processes", "N")] = None,
 ) -> None:
     """Build the store from the graph and serve it over HTTP (SPARQL 1.1 at /sparql)."""
     import uvicorn
@@ -52,12 +138,18 @@ def serve(
     )
 
 
-@app.command()
+@app.command(short_help="Check the graph: parse, SHACL, QC queries, quotes.")
 def validate(
-    root: Annotated[Path | None, typer.Option(help="project root holding graph/, ontology/, shapes/")] = None,
-    qc_dir: Annotated[
-        Path | None, typer.Option(help="QC queries and their profile.tsv (default ROOT/queries/qc)")
+    root: Annotated[
+        Path | None, setting_option("root", "project root holding graph/, ontology/, shapes/", "DIR")
     ] = None,
+    qc_dir: Annotated[
+        Path | None, typer.Option(help="QC queries and their profile.tsv [default: ROOT/queries/qc]", metavar="DIR")
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="list only what fails or warns (no INFO rows), then the summary")
+    ] = False,
+    show_info: Annotated[bool, typer.Option("--show-info", help="list the INFO rows and SHACL infos too")] = False,
 ) -> None:
     """Parse every file, run SHACL and the QC queries, check quotes.
 
@@ -68,17 +160,23 @@ def validate(
     from mqmkg.validate import run_validation
 
     report = run_validation(_settings(root), qc_dir=qc_dir)
-    typer.echo(report.render())
+    typer.echo(report.render(info=show_info or not quiet))
     raise typer.Exit(report.exit_code)
 
 
-@app.command()
+@app.command(short_help="Write dist/: the dumps, VoID, README, SHA256SUMS.")
 def export(
-    root: Annotated[Path | None, typer.Option(help="project root holding graph/ and ontology/")] = None,
-    out: Annotated[Path, typer.Option(help="directory to write")] = Path("dist"),
-    public_url: Annotated[str, typer.Option(help="base URL of the published endpoint and dumps")] = "",
+    root: Annotated[Path | None, setting_option("root", "project root holding graph/ and ontology/", "DIR")] = None,
+    out: Annotated[Path, typer.Option(help="directory to write", metavar="DIR")] = Path("dist"),
+    public_url: Annotated[
+        str,
+        typer.Option(
+            help="base URL of the published endpoint and dumps [default: https://w3id.org/mqmkg/]", metavar="URL"
+        ),
+    ] = "",
 ) -> None:
-    """Write Turtle, N-Triples, N-Quads, JSON-LD, VoID and SHA256SUMS, byte-identical per input."""
+    """Write the dumps (Turtle, N-Triples, N-Quads, JSON-LD), the Wikidata links, the source text,
+    VoID, README and SHA256SUMS: byte-identical for the same input."""
     from mqmkg.export import DEFAULT_PUBLIC_URL, build_dumps, write_dumps
 
     try:
@@ -90,9 +188,9 @@ def export(
         typer.echo(f"wrote {path}")
 
 
-@app.command("check-queries")
+@app.command("check-queries", short_help="Parse every .rq and check the canned queries' headers.")
 def check_queries(
-    root: Annotated[Path | None, typer.Option(help="project root holding queries/")] = None,
+    root: Annotated[Path | None, setting_option("root", "project root holding queries/", "DIR")] = None,
 ) -> None:
     """Parse every canned and QC query (rdflib) and check the canned queries' headers."""
     from rdflib.plugins.sparql import prepareQuery
@@ -115,9 +213,9 @@ def check_queries(
     raise typer.Exit(1 if problems else 0)
 
 
-@app.command()
+@app.command(short_help="Print each source sentence with its evidence IRI.")
 def evidence(
-    root: Annotated[Path | None, typer.Option(help="project root holding graph/")] = None,
+    root: Annotated[Path | None, setting_option("root", "project root holding graph/", "DIR")] = None,
 ) -> None:
     """Print the sentences of the source with the evidence IRI of each (a curator's aid)."""
     from mqmkg.source import read_source, sentences
@@ -127,9 +225,9 @@ def evidence(
         typer.echo(f"kg:{span.iri_name}\t{span.text}")
 
 
-@app.command()
+@app.command(short_help="Write (or --check) evidence.ttl and wikidata.ttl.")
 def generate(
-    root: Annotated[Path | None, typer.Option(help="project root holding graph/")] = None,
+    root: Annotated[Path | None, setting_option("root", "project root holding graph/", "DIR")] = None,
     check: Annotated[bool, typer.Option(help="only check that the files are up to date")] = False,
 ) -> None:
     """Write the generated graph files: evidence.ttl (sentences) and wikidata.ttl (links)."""

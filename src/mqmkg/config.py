@@ -28,19 +28,30 @@ class Settings:
     tuples are comma-separated.
     """
 
+    # The project root holding graph/, ontology/, shapes/ and queries/ (default: this checkout).
     root: Path = field(default_factory=_default_root)
+    # The interface the server binds (loopback only by default).
     host: str = "127.0.0.1"
+    # The server's TCP port.
     port: int = 8000
+    # The base of entity IRIs; links on pages follow it.
     public_base: str = INSTANCE_BASE
+    # Seconds a query may run before its worker is killed (503).
     query_timeout: float = 10.0
+    # Deadline in seconds of a query that uses SERVICE (the shorter of the two applies).
     service_timeout: float = 8.0
+    # Result rows (or triples) beyond which results are cut and marked truncated.
     max_rows: int = 10_000
+    # Largest request body in bytes (413 beyond).
     max_body_bytes: int = 1_000_000
+    # Query worker processes, each with its own copy of the store.
     workers: int = 2
+    # The SPARQL endpoints SERVICE may call, comma-separated (403 for any other).
     service_allowlist: tuple[str, ...] = (WIKIDATA_SPARQL,)
     # The endpoint the federated canned queries call in place of the Wikidata Query Service
     # (a local stand-in in tests); it must also be on the allow-list.
     wikidata_endpoint: str = WIKIDATA_SPARQL
+    # Keep an on-disk Oxigraph store in this directory (default: in memory).
     store_path: Path | None = None
     # Queries that may wait for a busy worker pool, and for how long, before a 503.
     max_queue: int = 16

@@ -258,6 +258,24 @@ def search(store: ox.Store, text: str, limit: int = 20) -> list[SearchHit]:
     return sorted(best.values(), key=lambda h: (-h.score, h.name.casefold(), h.iri))[:limit]
 
 
+def entities_named(store: ox.Store, name: str, base: str = INSTANCE_BASE) -> tuple[str, ...]:
+    """Return the entities under ``base`` that have a label equal to ``name`` once both are normalized.
+
+    "mqm-a", "MQM(A)" and "MQM (A)" all name the entity labelled "MQM-A". Labels are the
+    ones ``search`` reads (SKOS preferred, alternative and hidden labels, rdfs:label); the
+    IRIs come back sorted, so more than one means the name is ambiguous.
+    """
+    needle = normalize(name)
+    if not needle:
+        return ()
+    found = {
+        row["entity"].value
+        for row in store.query(_SEARCHABLE)
+        if row["entity"].value.startswith(base) and normalize(str(row["label"].value)) == needle
+    }
+    return tuple(sorted(found))
+
+
 _INBOUND_ABOUT = (
     _PREFIXES
     + """

@@ -210,26 +210,32 @@ class ValidationReport:
             return f"{line}; INCOMPLETE: {_plural(len(self.problems), 'problem')} kept checks from running"
         return line
 
-    def render(self) -> str:
-        """Return the report as text: sections with findings, then the summary line."""
+    def render(self, info: bool = True) -> str:
+        """Return the report as text: sections with findings, then the summary line.
+
+        With ``info`` False the INFO rows and SHACL infos are not listed (only counted, in
+        the summary and in one line saying how to list them).
+        """
+        shacl = [r for r in self.shacl if info or r.severity != "Info"]
+        qc = [r for r in self.qc if info or r.level != "INFO"]
         lines: list[str] = []
         if self.problems:
             lines.append(f"Could not run ({len(self.problems)}):")
             lines.extend("  " + problem.render() for problem in self.problems)
-        if self.shacl:
-            lines.append(f"SHACL results ({len(self.shacl)}):")
-            for result in sorted(self.shacl, key=ShaclResult.sort_key):
+        if shacl:
+            lines.append(f"SHACL results ({len(shacl)}):")
+            for result in sorted(shacl, key=ShaclResult.sort_key):
                 lines.append(
                     f"  {result.severity}  shape {compact(result.shape)}  focus {compact(result.focus)}"
                     f"  path {compact(result.path)}"
                     + (f"  value {_short(result.value)}" if result.value is not None else "")
                 )
                 lines.append(f"      {compact(result.message)}")
-        if self.qc:
-            lines.append(f"QC rows ({len(self.qc)}, {self.checks_run} checks):")
+        if qc:
+            lines.append(f"QC rows ({len(qc)}, {self.checks_run} checks):")
             rows = [
                 (row.level, row.check, _short(row.entity), _short(row.property), _short(row.value))
-                for row in sorted(self.qc, key=QcRow.sort_key)
+                for row in sorted(qc, key=QcRow.sort_key)
             ]
             widths = [max(len(row[i]) for row in rows) for i in range(4)]
             for row in rows:
@@ -238,5 +244,12 @@ class ValidationReport:
         if self.quote_problems:
             lines.append(f"Wrong quotes ({len(self.quote_problems)} of {self.quotes_checked}):")
             lines.extend("  " + problem.render() for problem in self.quote_problems)
+        hidden = [
+            _plural(n, noun)
+            for n, noun in ((len(self.qc) - len(qc), "INFO row"), (len(self.shacl) - len(shacl), "SHACL info"))
+            if n
+        ]
+        if hidden:
+            lines.append(f"Not listed: {' and '.join(hidden)} (--show-info lists them).")
         lines.append(self.summary())
         return "\n".join(lines)

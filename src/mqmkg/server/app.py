@@ -9,9 +9,11 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
 
+from mqmkg import __version__
 from mqmkg.config import WIKIDATA_SPARQL, Settings
 from mqmkg.export import canonical_quads, dumps_of
 from mqmkg.queries import load_catalog
+from mqmkg.release import release_of
 from mqmkg.server.access_log import AccessLogMiddleware
 from mqmkg.server.errors import install_error_handlers
 from mqmkg.server.routes import catalog, export, health, home, linked, sparql, static
@@ -32,16 +34,18 @@ def create_app(settings: Settings) -> FastAPI:
     quads = dataset_quads(settings)
     snapshot = build_snapshot(settings, quads)
     canonical = canonical_quads(quads)
+    release = release_of(settings.root)
     site = Site(
         settings=settings,
         store=load_store(snapshot.nquads),
         catalog=load_catalog(settings.queries_dir, {WIKIDATA_SPARQL: settings.wikidata_endpoint})
         if settings.queries_dir.is_dir()
         else {},
-        dumps={d.name: d for d in dumps_of(canonical)},
+        dumps={d.name: d for d in dumps_of(canonical, release=release)},
         quads=tuple(canonical),
         pages=page_environment(),
         assets=load_assets(),
+        release=release,
     )
     pool = WorkerPool(
         snapshot.nquads,
@@ -63,7 +67,7 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(
         title="mqmkg",
         summary="A curated knowledge graph of Pakistan's MQM, served over SPARQL 1.1",
-        version="0.1.0",
+        version=__version__,
         lifespan=lifespan,
     )
     app.state.sparql = endpoint

@@ -7,7 +7,7 @@ queries (whose parameters come from users) run in the worker pool, under its dea
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 import pyoxigraph as ox
@@ -20,6 +20,7 @@ from mqmkg.config import Settings
 from mqmkg.export import Dump
 from mqmkg.linked import Term, compact
 from mqmkg.queries import CannedQuery
+from mqmkg.release import Release
 from mqmkg.sparql.conneg import negotiate
 from mqmkg.web.assets import Asset, static_url
 
@@ -37,6 +38,8 @@ class Site:
     quads: tuple[ox.Quad, ...]
     pages: Environment
     assets: dict[str, Asset]
+    # The version and content date that VoID reports (mqmkg.release).
+    release: Release = field(default_factory=Release)
 
     def link(self, iri: str) -> str:
         """Return where an IRI resolves on this server (``/id/...``), or the IRI itself."""

@@ -11,12 +11,12 @@ from typing import Annotated
 
 import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from mqmkg.config import GRAPH_BASE, ONTOLOGY_NS
 from mqmkg.errors import NotAcceptable, NotFound
 from mqmkg.export import void_turtle
-from mqmkg.linked import entity_triples, entity_view, ontology_terms, ontology_triples, search
+from mqmkg.linked import entities_named, entity_triples, entity_view, ontology_terms, ontology_triples, search
 from mqmkg.server.site import HTML, Site, SiteDep, prefers_html
 from mqmkg.sparql.formats import GRAPH_FORMATS, JSONLD, NTRIPLES, RDFXML, TURTLE, Format, ResultKind, choose
 from mqmkg.sparql.results import serialize_triples
@@ -54,22 +54,41 @@ def negotiated_graph_format(request: Request) -> Format:
     return choice.format
 
 
-def _not_found(site: Site, iri: str, name: str, html: bool) -> Response:
-    suggestions = search(site.store, name.replace("-", " "), limit=8)
+def _not_found(site: Site, iri: str, name: str, html: bool, named: tuple[str, ...] = ()) -> Response:
+    suggestions = search(site.store, name.replace("-", " "), limit=max(8, len(named)))
     if html:
         return site.render("not_found.html", status=404, iri=iri, suggestions=suggestions)
-    raise NotFound(f"no entity {iri}", tuple({"iri": hit.iri, "name": hit.name} for hit in suggestions))
+    message = f"no entity {iri}" + (f"; {name!r} names {len(named)} entities" if named else "")
+    raise NotFound(message, tuple({"iri": hit.iri, "name": hit.name} for hit in suggestions))
+
+
+def _redirect_to_named(site: Site, target: str, suffix: str, request: Request) -> Response:
+    """303 from a name to the one entity it names, keeping the suffix and the query string.
+
+    303 See Other, not 301: ``/id/<name>`` is a lookup by label, not an IRI of the graph,
+    and the answer can change when the curation adds a label elsewhere (the name then
+    becomes ambiguous); a 301 would let clients and caches treat it as a permanent alias.
+    """
+    query = f"?{request.url.query}" if request.url.query else ""
+    return RedirectResponse(site.link(target) + suffix + query, status_code=303)
 
 
 @router.get("/id/{name:path}", summary="An entity: HTML page, or RDF by Accept or suffix")
 def entity(name: str, request: Request, site: SiteDep) -> Response:
-    """Dereference ``https://w3id.org/mqmkg/id/<name>``; unknown names give 404 with suggestions."""
+    """Dereference ``https://w3id.org/mqmkg/id/<name>``.
+
+    A name that is no entity but one entity's label (normalized as ``/search`` does:
+    ``mqm-a``, ``MQM(A)``) is a 303 to that entity; other names give 404 with suggestions.
+    """
     bare, suffix_format = split_suffix(name)
     iri = site.settings.public_base + bare
     html = suffix_format is None and prefers_html(request.headers.get("accept"), GRAPH_TYPES)
     view = entity_view(site.store, iri)
     if not view.exists:
-        return _not_found(site, iri, bare, html)
+        named = entities_named(site.store, bare, site.settings.public_base)
+        if len(named) == 1:
+            return _redirect_to_named(site, named[0], name[len(bare) :], request)
+        return _not_found(site, iri, bare, html, named)
     if html:
         alternates = [(fmt.media_type, f"/id/{bare}{suffix}") for suffix, fmt in SUFFIXES.items()]
         return site.render("entity.html", view=view, alternates=alternates, query=None)
@@ -120,10 +139,6 @@ def search_labels(
 def void(request: Request, site: SiteDep) -> Response:
     """The dataset, its endpoint, its dumps (with checksums) and triple counts; Turtle by default."""
     fmt = negotiated_graph_format(request)
-    data = void_turtle(
-        [d for d in site.dumps.values() if d.name not in ("void.ttl", "SHA256SUMS")],
-        site.quads,
-        str(request.base_url),
-    )
+    data = void_turtle(list(site.dumps.values()), site.quads, str(request.base_url), site.release)
     triples = list(ox.parse(data, format=ox.RdfFormat.TURTLE))
     return graph_response(triples, fmt)
