@@ -60,6 +60,16 @@ class Settings:
     worker_memory_mb: int = 2048
     # Deepest bracket nesting a query may have (pyoxigraph's parser overflows at a few thousand).
     max_query_depth: int = 500
+    # Answers kept in the result cache (0: off), and its size bound in MiB; keyed by the graph's
+    # content fingerprint, the query, dataset, format and parameters (mqmkg.sparql.cache).
+    result_cache: int = 1024
+    result_cache_mb: int = 64
+    # Seconds a client or shared cache may reuse an answer that changes only with the graph
+    # (Cache-Control: max-age); a conditional request (If-None-Match) is answered 304.
+    result_max_age: int = 300
+    # Answer from a remote SPARQL 1.1 endpoint (Oxigraph server, Fuseki, QLever, Virtuoso) instead
+    # of the embedded store; the same limits, canned queries and pages apply (mqmkg.sparql.remote).
+    backend: str = ""
 
     @property
     def graph_dir(self) -> Path:

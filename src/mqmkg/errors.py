@@ -142,3 +142,19 @@ class ParameterError(MqmkgError):
 
 class LinkError(MqmkgError):
     """The Wikidata IRI map names a QID the reference does not list, or a row is malformed."""
+
+
+class StoreDirError(MqmkgError):
+    """The on-disk store directory (``Settings.store_path``) cannot be created, locked or opened."""
+
+
+class BackendError(SparqlError):
+    """The remote SPARQL server (``mqmkg serve --backend``) failed or answered something unusable (502)."""
+
+
+class BackendUnavailable(BackendError):
+    """The remote SPARQL server cannot be reached, or broke off its answer (502)."""
+
+
+class BackendTimeout(BackendError):
+    """The remote SPARQL server did not answer within the query's deadline (504)."""

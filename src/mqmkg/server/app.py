@@ -2,51 +2,84 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import Future
 from contextlib import asynccontextmanager
+from typing import TypeVar, cast
 
+import pyoxigraph as ox
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
 
 from mqmkg import __version__
 from mqmkg.config import WIKIDATA_SPARQL, Settings
-from mqmkg.export import canonical_quads, dumps_of
 from mqmkg.queries import load_catalog
-from mqmkg.release import release_of
 from mqmkg.server.access_log import AccessLogMiddleware
 from mqmkg.server.errors import install_error_handlers
 from mqmkg.server.routes import catalog, export, health, home, linked, sparql, static
-from mqmkg.server.site import Site, page_environment
-from mqmkg.sparql.dataset import build_snapshot, load_store
-from mqmkg.sparql.endpoint import EXPOSED_HEADERS, SparqlEndpoint
+from mqmkg.server.site import Published, Site, page_environment
+from mqmkg.sparql.cache import ResultCache
+from mqmkg.sparql.dataset import Snapshot, snapshot_opened
+from mqmkg.sparql.endpoint import EXPOSED_HEADERS, Executor, SparqlEndpoint, SparqlResponse
 from mqmkg.sparql.pool import WorkerPool
-from mqmkg.store import dataset_quads
+from mqmkg.store import open_store
 from mqmkg.web.assets import load_assets
 
+T = TypeVar("T")
 
-def create_app(settings: Settings) -> FastAPI:
-    """Build the store from ``settings.root`` and return the app serving it.
 
-    The store is built here, so a broken graph fails before the server binds; the query
-    workers start with the app (lifespan) and stop with it.
+def once(compute: Callable[[], T]) -> Callable[[], T]:
+    """Return a function that computes ``compute()`` on its first call and returns that value ever after."""
+    lock = threading.Lock()
+    box: list[T] = []
+
+    def get() -> T:
+        with lock:
+            if not box:
+                box.append(compute())
+            return box[0]
+
+    return get
+
+
+def published(settings: Settings) -> Published:
+    """Make the dumps, VoID's counts and the release from the graph files.
+
+    From the files, not from the store: pyoxigraph's store gives ``xsd:nonNegativeInteger``
+    literals back as ``xsd:integer``, and the dumps keep what the curation wrote.
     """
-    quads = dataset_quads(settings)
-    snapshot = build_snapshot(settings, quads)
-    canonical = canonical_quads(quads)
+    from mqmkg.export import canonical_quads, dumps_of
+    from mqmkg.release import release_of
+    from mqmkg.store import dataset_quads
+
+    canonical = canonical_quads(dataset_quads(settings))
     release = release_of(settings.root)
-    site = Site(
-        settings=settings,
-        store=load_store(snapshot.nquads),
-        catalog=load_catalog(settings.queries_dir, {WIKIDATA_SPARQL: settings.wikidata_endpoint})
-        if settings.queries_dir.is_dir()
-        else {},
-        dumps={d.name: d for d in dumps_of(canonical, release=release)},
-        quads=tuple(canonical),
-        pages=page_environment(),
-        assets=load_assets(),
-        release=release,
-    )
+    return Published(tuple(canonical), {d.name: d for d in dumps_of(canonical, release=release)}, release)
+
+
+def in_background(start: Callable[[], None], name: str) -> Future[None]:
+    """Run ``start`` in a thread of its own; the future holds its outcome."""
+    future: Future[None] = Future()
+
+    def run() -> None:
+        try:
+            start()
+        except BaseException as exc:  # handed to whoever waits for the future
+            future.set_exception(exc)
+        else:
+            future.set_result(None)
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return future
+
+
+def embedded(settings: Settings) -> tuple[ox.Store, Snapshot, Executor, Future[None]]:
+    """Open the store (built in memory, or reused from ``--store``) and start its query workers."""
+    opened = open_store(settings)
+    snapshot = snapshot_opened(opened)
     pool = WorkerPool(
         snapshot.nquads,
         settings.workers,
@@ -54,12 +87,48 @@ def create_app(settings: Settings) -> FastAPI:
         queue_wait=settings.queue_wait,
         memory_mb=settings.worker_memory_mb,
     )
-    endpoint = SparqlEndpoint(settings, snapshot, pool)
+    return opened.store, snapshot, pool, in_background(pool.start, "mqmkg-pool-start")
+
+
+def remote(settings: Settings) -> tuple[ox.Store, Snapshot, Executor, Future[None]]:
+    """Connect to the ``--backend`` SPARQL server and read which graphs it holds."""
+    from mqmkg.sparql.remote import RemoteExecutor, connect
+
+    store = connect(settings.backend, settings.query_timeout)
+    graphs, default = store.stats()
+    executor = RemoteExecutor(store, settings.workers + settings.max_queue)
+    ready: Future[None] = Future()
+    ready.set_result(None)
+    # The backend's data can change without mqmkg knowing: no fingerprint, so no answer is kept.
+    return cast(ox.Store, store), Snapshot(b"", graphs, default), executor, ready
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Open the store (or connect to the ``--backend``) and return the app serving it.
+
+    A broken graph, or a backend that cannot be reached, fails here, before the server
+    binds. The query workers start at once, in the background, while the rest of the app is
+    built; the server waits for them (lifespan) before it takes requests, and stops them
+    when it stops. The dumps and VoID are made on their first request.
+    """
+    store, snapshot, pool, starting = remote(settings) if settings.backend else embedded(settings)
+    site = Site(
+        settings=settings,
+        store=store,
+        catalog=load_catalog(settings.queries_dir, {WIKIDATA_SPARQL: settings.wikidata_endpoint})
+        if settings.queries_dir.is_dir()
+        else {},
+        published=once(lambda: published(settings)),
+        pages=page_environment(),
+        assets=load_assets(),
+    )
+    cache: ResultCache[SparqlResponse] = ResultCache(settings.result_cache, settings.result_cache_mb * 1024 * 1024)
+    endpoint = SparqlEndpoint(settings, snapshot, pool, cache)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await run_in_threadpool(pool.start)
         try:
+            await asyncio.wrap_future(starting)
             yield
         finally:
             await run_in_threadpool(pool.close)

@@ -16,6 +16,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mqmkg.errors import (
+    BackendError,
+    BackendTimeout,
     MqmkgError,
     NotAcceptable,
     NotFound,
@@ -53,6 +55,8 @@ STATUS: dict[type[MqmkgError], int] = {
     QueryTimeout: 503,
     ServerBusy: 503,
     QueryAborted: 503,
+    BackendError: 502,
+    BackendTimeout: 504,
 }
 
 

@@ -7,7 +7,8 @@ queries (whose parameters come from users) run in the worker pool, under its dea
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 import pyoxigraph as ox
@@ -28,18 +29,41 @@ HTML = "text/html"
 
 
 @dataclass(frozen=True)
+class Published:
+    """What the downloads and VoID describe: the dataset's canonical quads, its dumps and its release."""
+
+    quads: tuple[ox.Quad, ...]
+    dumps: dict[str, Dump]
+    # The version and content date that VoID reports (mqmkg.release).
+    release: Release
+
+
+@dataclass(frozen=True)
 class Site:
-    """The read-only state of the non-SPARQL routes."""
+    """The read-only state of the non-SPARQL routes.
+
+    ``published`` makes the dumps on first use (they take longer than the rest of the
+    start-up together) and returns the same object ever after.
+    """
 
     settings: Settings
     store: ox.Store
     catalog: dict[str, CannedQuery]
-    dumps: dict[str, Dump]
-    quads: tuple[ox.Quad, ...]
+    published: Callable[[], Published]
     pages: Environment
     assets: dict[str, Asset]
-    # The version and content date that VoID reports (mqmkg.release).
-    release: Release = field(default_factory=Release)
+
+    @property
+    def dumps(self) -> dict[str, Dump]:
+        return self.published().dumps
+
+    @property
+    def quads(self) -> tuple[ox.Quad, ...]:
+        return self.published().quads
+
+    @property
+    def release(self) -> Release:
+        return self.published().release
 
     def link(self, iri: str) -> str:
         """Return where an IRI resolves on this server (``/id/...``), or the IRI itself."""

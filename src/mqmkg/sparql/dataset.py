@@ -1,8 +1,9 @@
 """The dataset the endpoint serves: a snapshot of the store that worker processes load.
 
-The parent builds the store once (``mqmkg.store.build_store``) and keeps an N-Quads snapshot
-and per-graph triple counts. Each worker loads the snapshot into its own in-memory store and
-copies the union of all named graphs into the store's default graph, so that:
+The parent opens the served store once (``mqmkg.store.open_store``: built in memory, or
+reused from disk) and keeps an N-Quads snapshot, its content fingerprint and per-graph
+triple counts. Each worker loads the snapshot into its own in-memory store, whose default
+graph is the union of all named graphs, so that:
 
 - queries without a dataset see the union of the named graphs as a set (pyoxigraph's
   ``use_default_graph_as_union`` keeps a triple twice if two graphs hold it, and it also
@@ -18,23 +19,23 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from mqmkg.config import Settings
+from mqmkg.store import GraphStats, OpenedStore, add_union, store_stats
 
-
-@dataclass(frozen=True)
-class GraphStats:
-    """One named graph and its number of triples."""
-
-    name: str
-    triples: int
+__all__ = ["GraphStats", "Snapshot", "build_snapshot", "load_store", "snapshot_of", "snapshot_opened"]
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The served dataset as N-Quads bytes, with the counts the service description reports."""
+    """The served dataset as N-Quads bytes, with the counts the service description reports.
+
+    ``fingerprint`` is the content hash of the files the dataset was built from (empty when
+    unknown): answers cached under one fingerprint are never served under another.
+    """
 
     nquads: bytes
     graphs: tuple[GraphStats, ...]
     default_graph_triples: int
+    fingerprint: str = ""
 
     @property
     def graph_names(self) -> frozenset[str]:
@@ -45,30 +46,33 @@ class Snapshot:
         return sum(g.triples for g in self.graphs)
 
 
-def snapshot_of(store: ox.Store) -> Snapshot:
-    """Return the snapshot of a store: its quads and the triple count of every named graph."""
-    counts: dict[str, int] = {}
-    union: set[tuple[object, object, object]] = set()
-    for quad in store:
-        if isinstance(quad.graph_name, ox.NamedNode):
-            counts[quad.graph_name.value] = counts.get(quad.graph_name.value, 0) + 1
-        union.add((quad.subject, quad.predicate, quad.object))
-    graphs = tuple(GraphStats(name, counts[name]) for name in sorted(counts))
-    nquads = store.dump(format=ox.RdfFormat.N_QUADS)
-    return Snapshot(nquads=nquads, graphs=graphs, default_graph_triples=len(union))
+def snapshot_of(store: ox.Store, fingerprint: str = "") -> Snapshot:
+    """Return the snapshot of a store: its quads and the triple count of every named graph.
+
+    The default graph's count is that of the union of the named graphs, whether or not the
+    store holds that union already.
+    """
+    graphs, default = store_stats(store)
+    return Snapshot(store.dump(format=ox.RdfFormat.N_QUADS), graphs, default, fingerprint)
+
+
+def snapshot_opened(opened: OpenedStore) -> Snapshot:
+    """Return the snapshot of a served store (its statistics are already known)."""
+    nquads = opened.store.dump(format=ox.RdfFormat.N_QUADS)
+    return Snapshot(nquads, opened.graphs, opened.default_graph_triples, opened.fingerprint)
 
 
 def build_snapshot(settings: Settings, quads: list[ox.Quad] | None = None) -> Snapshot:
     """Build the store from the project files (or ``quads``) and return its snapshot."""
-    from mqmkg.store import build_store
+    from mqmkg.store import build_store, fingerprint
 
-    return snapshot_of(build_store(settings, quads=quads))
+    return snapshot_of(build_store(settings, quads=quads), fingerprint(settings) if quads is None else "")
 
 
 def load_store(nquads: bytes) -> ox.Store:
     """Return an in-memory store holding the snapshot, the union of its graphs as default graph."""
     store = ox.Store()
     store.load(nquads, format=ox.RdfFormat.N_QUADS)
-    named = [q for q in store if not isinstance(q.graph_name, ox.DefaultGraph)]
-    store.extend(ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in named)
+    if not any(True for _ in store.quads_for_pattern(None, None, None, ox.DefaultGraph())):
+        add_union(store)
     return store

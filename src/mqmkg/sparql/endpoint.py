@@ -6,7 +6,8 @@ blocks while a worker evaluates the query).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Protocol
 
 import pyoxigraph as ox
 
@@ -21,14 +22,24 @@ from mqmkg.errors import (
     SparqlError,
     UpdateRefused,
 )
+from mqmkg.sparql.cache import (
+    REVALIDATE,
+    ResultCache,
+    cache_control,
+    cache_key,
+    none_match,
+    strong_etag,
+    volatile,
+    weak_etag,
+)
 from mqmkg.sparql.dataset import Snapshot
 from mqmkg.sparql.formats import Choice, ResultKind, choose, describe_offers, formats_of
 from mqmkg.sparql.guard import UPDATE_KEYWORDS, mentions_service, nesting_depth, query_form
-from mqmkg.sparql.pool import WorkerPool
+from mqmkg.sparql.pool import PoolStatus
 from mqmkg.sparql.protocol import READ_ONLY, HttpInput, QueryRequest, parse_request
 from mqmkg.sparql.results import serialize_triples
 from mqmkg.sparql.service_description import service_description
-from mqmkg.sparql.worker import Job, Refusal
+from mqmkg.sparql.worker import Answer, Job, Refusal
 
 ROWS_HEADER = "X-MQMKG-Rows"
 TRUNCATED_HEADER = "X-MQMKG-Truncated"
@@ -38,13 +49,39 @@ EXPOSED_HEADERS = (ROWS_HEADER, TRUNCATED_HEADER, ROW_LIMIT_HEADER)
 
 @dataclass(frozen=True)
 class SparqlResponse:
-    """A successful response: body, Content-Type, extra headers, and rows for the access log."""
+    """A successful response: body, Content-Type, extra headers, and rows for the access log.
+
+    ``status`` is 200, or 304 (no body) when the client's ``If-None-Match`` matched.
+    """
 
     body: bytes
     content_type: str
     headers: tuple[tuple[str, str], ...]
     rows: int | None
     form: str
+    status: int = 200
+
+    def validated(self, etag: str, control: str) -> SparqlResponse:
+        """Return this response with its ``ETag`` and ``Cache-Control``."""
+        return replace(self, headers=(*self.headers, ("ETag", etag), ("Cache-Control", control)))
+
+    def unless_matched(self, if_none_match: str | None) -> SparqlResponse:
+        """Return the 304 for this response (validators and ``Vary`` only) if ``If-None-Match`` matches its ETag."""
+        etag = dict(self.headers).get("ETag", "")
+        if not none_match(if_none_match, etag):
+            return self
+        kept = tuple((k, v) for k, v in self.headers if k in ("ETag", "Cache-Control", "Vary"))
+        return replace(self, body=b"", content_type="", headers=kept, status=304)
+
+
+class Executor(Protocol):
+    """What runs a job: the worker pool, or a remote SPARQL server (``mqmkg.sparql.remote``)."""
+
+    def run(self, job: Job, deadline: float) -> Answer | Refusal: ...
+
+    def status(self) -> PoolStatus: ...
+
+    def close(self) -> None: ...
 
 
 def not_acceptable(kind: ResultKind, what: str) -> NotAcceptable:
@@ -71,17 +108,26 @@ def refusal_error(refusal: Refusal) -> SparqlError:
 class SparqlEndpoint:
     """The SPARQL 1.1 query endpoint over one dataset snapshot and one worker pool."""
 
-    def __init__(self, settings: Settings, snapshot: Snapshot, pool: WorkerPool):
+    def __init__(
+        self,
+        settings: Settings,
+        snapshot: Snapshot,
+        pool: Executor,
+        cache: ResultCache[SparqlResponse] | None = None,
+    ):
         self.settings = settings
         self.snapshot = snapshot
         self.pool = pool
+        self.cache: ResultCache[SparqlResponse] = cache or ResultCache(0, 0)
 
     def handle(self, inp: HttpInput) -> SparqlResponse:
         """Answer one HTTP request to ``/sparql``; raise a SparqlError subclass if it fails."""
         request = parse_request(inp)
         if request.query is None:
-            return self.describe(request)
-        return self.answer(request, request.query)
+            description = self.describe(request)
+            control = cache_control(self.settings.result_max_age)
+            return description.validated(strong_etag(description.body), control).unless_matched(inp.if_none_match)
+        return self.answer(request, request.query, if_none_match=inp.if_none_match)
 
     def describe(self, request: QueryRequest) -> SparqlResponse:
         """Return the service description in the negotiated graph format."""
@@ -103,11 +149,14 @@ class SparqlEndpoint:
         request: QueryRequest,
         query: str,
         substitutions: tuple[tuple[str, ox.NamedNode | ox.Literal], ...] = (),
+        if_none_match: str | None = None,
     ) -> SparqlResponse:
         """Run one query in the worker pool and return its serialised result.
 
         ``substitutions`` bind variables to RDF terms (pyoxigraph substitutions, SEP-0007):
-        the canned queries' parameters, never pasted into the query text.
+        the canned queries' parameters, never pasted into the query text. An answer that
+        changes only with the graph comes from the result cache when it is there, and a
+        matching ``If-None-Match`` gets 304 without running anything (``mqmkg.sparql.cache``).
         """
         form = query_form(query)
         if form in UPDATE_KEYWORDS:
@@ -136,7 +185,24 @@ class SparqlEndpoint:
             allowlist=self.settings.service_allowlist,
             substitutions=substitutions,
         )
-        reply = self.pool.run(job, self.deadline(query))
+        if not self.snapshot.fingerprint or volatile(query):  # data that may change: validated by bytes, never kept
+            response = self.run(job, results, graph, form)
+            return response.validated(strong_etag(response.body), REVALIDATE).unless_matched(if_none_match)
+        content_types = (results.content_type if results else None, graph.content_type if graph else None)
+        key = cache_key(self.snapshot.fingerprint, job, content_types)
+        etag, control = weak_etag(key), cache_control(self.settings.result_max_age)
+        if none_match(if_none_match, etag):
+            headers = (("ETag", etag), ("Cache-Control", control), ("Vary", "Accept"))
+            return SparqlResponse(b"", "", headers, None, form or "?", status=304)
+        cached = self.cache.get(key) if self.cache.enabled else None
+        if cached is None:
+            cached = self.run(job, results, graph, form).validated(etag, control)
+            self.cache.put(key, cached, len(cached.body))
+        return cached
+
+    def run(self, job: Job, results: Choice | None, graph: Choice | None, form: str | None) -> SparqlResponse:
+        """Run a job in the worker pool (or on the backend) and return its response, without validators."""
+        reply = self.pool.run(job, self.deadline(job.query))
         if isinstance(reply, Refusal):
             raise refusal_error(reply)
         choice: Choice | None = results if reply.kind is ResultKind.RESULTS else graph

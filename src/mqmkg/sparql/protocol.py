@@ -32,6 +32,8 @@ class HttpInput:
     body: bytes
     accept: str | None
     endpoint: str
+    # The client's If-None-Match header: a matching ETag gets 304 (mqmkg.sparql.cache).
+    if_none_match: str | None = None
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mqmkg.errors import PayloadTooLarge, ProtocolError
-from mqmkg.sparql.endpoint import SparqlEndpoint
+from mqmkg.sparql.endpoint import SparqlEndpoint, SparqlResponse
 from mqmkg.sparql.protocol import HttpInput
 
 router = APIRouter(tags=["SPARQL"])
@@ -54,6 +54,7 @@ _PARAMETERS = [
     },
 ]
 _RESPONSES: dict[int | str, dict[str, object]] = {
+    304: {"description": "Not modified: the If-None-Match ETag still names this answer"},
     200: {
         "description": "Query results, or the service description",
         "content": {
@@ -117,11 +118,17 @@ async def _respond(request: Request, endpoint: SparqlEndpoint, body: bytes) -> R
         body=body,
         accept=request.headers.get("accept"),
         endpoint=str(request.url.replace(query="", fragment="")),
+        if_none_match=request.headers.get("if-none-match"),
     )
-    result = await run_in_threadpool(endpoint.handle, inp)
+    return sparql_response(await run_in_threadpool(endpoint.handle, inp))
+
+
+def sparql_response(result: SparqlResponse) -> Response:
+    """Turn the endpoint's answer into an HTTP response (a 304 carries no Content-Type)."""
     headers = dict(result.headers)
-    headers["Content-Type"] = result.content_type
-    return Response(content=result.body, headers=headers)
+    if result.content_type:
+        headers["Content-Type"] = result.content_type
+    return Response(content=result.body, status_code=result.status, headers=headers)
 
 
 @router.get(
