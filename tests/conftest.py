@@ -137,8 +137,10 @@ class LiveServer:
         return stop_process(self.process)
 
 
-def start_live_server(settings: dict[str, str], log_path: Path, timeout: float = 60.0) -> LiveServer:
-    """Start ``python -m mqmkg serve`` on a free port with ``MQMKG_*`` settings; wait for /health."""
+def start_live_server(
+    settings: dict[str, str], log_path: Path, timeout: float = 60.0, ready: str = "/health"
+) -> LiveServer:
+    """Start ``python -m mqmkg serve`` on a free port with ``MQMKG_*`` settings; wait until ``ready`` answers 200."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MQMKG_")}
     env.update({f"MQMKG_{name.upper()}": str(value) for name, value in settings.items()})
@@ -149,7 +151,7 @@ def start_live_server(settings: dict[str, str], log_path: Path, timeout: float =
         )
     server = LiveServer(f"http://127.0.0.1:{port}", process, log_path, dict(settings))
     try:
-        wait_for(server.url + "/health", process, timeout, server.log)
+        wait_for(server.url + ready, process, timeout, server.log)
     except BaseException:
         server.stop()
         raise
@@ -244,31 +246,46 @@ class StandIn:
     process: subprocess.Popen[bytes]
 
 
+def start_oxigraph(
+    directory: Path, data: Path | None = None, port: int | None = None
+) -> tuple[str, subprocess.Popen[bytes]]:
+    """Start ``oxigraph serve`` (read-write) on a free port with a store in ``directory``, loaded
+    with ``data`` if given; return its base URL (``/query``, ``/store``, ``/update`` below it)
+    and its process, which the caller stops with ``stop_process``."""
+    location = directory / "store"
+    if data is not None:
+        subprocess.run(
+            [str(OXIGRAPH), "load", "--location", str(location), "--file", str(data)],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+    port = port or free_port()
+    log_path = directory / "oxigraph.log"
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            [str(OXIGRAPH), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(base + "/query?query=ASK%7B%7D", process, 30, lambda: log_path.read_text())
+    except BaseException:
+        stop_process(process)
+        raise
+    return base, process
+
+
 @pytest.fixture(scope="session")
 def wikidata_standin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StandIn]:
     """Start ``oxigraph serve`` on a free port, loaded with a few Wikidata-shaped triples."""
     directory = tmp_path_factory.mktemp("wikidata-standin")
     data = directory / "wikidata.ttl"
     data.write_text(WIKIDATA_STANDIN_TTL, encoding="utf-8")
-    location = directory / "store"
-    subprocess.run(
-        [str(OXIGRAPH), "load", "--location", str(location), "--file", str(data)],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    port = free_port()
-    log_path = directory / "oxigraph.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [str(OXIGRAPH), "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    query_url = f"http://127.0.0.1:{port}/query"
+    base, process = start_oxigraph(directory, data)
     try:
-        wait_for(query_url + "?query=ASK%7B%7D", process, 30, lambda: log_path.read_text())
-        yield StandIn(query_url, process)
+        yield StandIn(base + "/query", process)
     finally:
         stop_process(process)
 

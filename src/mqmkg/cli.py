@@ -112,13 +112,31 @@ def serve(
     store: Annotated[Path | None, setting_option("store_path", "keep an on-disk Oxigraph store in DIR", "DIR")] = None,
     timeout: Annotated[float | None, setting_option("query_timeout", "per-query deadline", "SECONDS")] = None,
     workers: Annotated[int | None, setting_option("workers", "query worker processes", "N")] = None,
+    backend: Annotated[
+        str | None, setting_option("backend", "answer from this remote SPARQL 1.1 endpoint", "URL")
+    ] = None,
+    result_cache: Annotated[
+        int | None, setting_option("result_cache", "answers kept in the result cache (0: off)", "N")
+    ] = None,
 ) -> None:
-    """Build the store from the graph and serve it over HTTP (SPARQL 1.1 at /sparql)."""
+    """Build the store from the graph (or open it from --store, or use --backend) and serve it over HTTP.
+
+    SPARQL 1.1 at /sparql, canned queries at /queries, entity pages at /id/, dumps at /export/.
+    """
     import uvicorn
 
     from mqmkg.server.app import create_app
 
-    settings = _settings(root, host=host, port=port, store_path=store, query_timeout=timeout, workers=workers)
+    settings = _settings(
+        root,
+        host=host,
+        port=port,
+        store_path=store,
+        query_timeout=timeout,
+        workers=workers,
+        backend=backend,
+        result_cache=result_cache,
+    )
     try:
         application = create_app(settings)
     except MqmkgError as exc:
@@ -136,6 +154,28 @@ def serve(
         log_config=log_config,
         access_log=False,
     )
+
+
+@app.command(short_help="Load the graph into a SPARQL server (Graph Store Protocol).")
+def publish(
+    to: Annotated[
+        str, typer.Option("--to", help="the Graph Store Protocol endpoint, e.g. http://host:7878/store", metavar="URL")
+    ],
+    root: Annotated[Path | None, setting_option("root", "project root holding graph/ and ontology/", "DIR")] = None,
+    timeout: Annotated[float, typer.Option(help="seconds each request may take", metavar="SECONDS")] = 300.0,
+) -> None:
+    """Put every named graph, and their union as the default graph, on a SPARQL 1.1 Graph Store.
+
+    A graph the server already holds unchanged is left alone, so running it again changes
+    nothing. Serve it with `mqmkg serve --backend <its SPARQL query URL>`.
+    """
+    from mqmkg.publish import publish as publish_dataset
+
+    try:
+        publish_dataset(_settings(root), to, timeout=timeout, progress=typer.echo)
+    except MqmkgError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
 
 
 @app.command(short_help="Check the graph: parse, SHACL, QC queries, quotes.")

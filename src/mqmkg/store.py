@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import shutil
+import traceback
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -357,12 +358,10 @@ def _build_on_disk(settings: Settings, directory: Path) -> tuple[tuple[GraphStat
         shutil.rmtree(leftover, ignore_errors=True)
     (directory / "manifest.json").unlink(missing_ok=True)  # a crash from here on means "rebuild"
     try:
-        store = ox.Store(str(fresh))
-        load_files(store, settings, graph_files(settings), on_disk=True)
-        store.flush()
-        stats = store_stats(store)
-        del store  # closes the database before it is moved
-    except BaseException:
+        stats = _fill(fresh, settings)
+    except BaseException as exc:
+        # The frames of the traceback hold the store open; clear them so it is closed first.
+        traceback.clear_frames(exc.__traceback__)
         shutil.rmtree(fresh, ignore_errors=True)
         raise
     if location.exists():
@@ -370,6 +369,14 @@ def _build_on_disk(settings: Settings, directory: Path) -> tuple[tuple[GraphStat
     fresh.rename(location)
     shutil.rmtree(old, ignore_errors=True)
     return stats
+
+
+def _fill(location: Path, settings: Settings) -> tuple[tuple[GraphStats, ...], int]:
+    """Load the dataset into a new on-disk store at ``location``; return its statistics, the store closed."""
+    store = ox.Store(str(location))
+    load_files(store, settings, graph_files(settings), on_disk=True)
+    store.flush()
+    return store_stats(store)
 
 
 def _write_atomically(path: Path, text: str) -> None:

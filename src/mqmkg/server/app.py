@@ -76,7 +76,7 @@ def in_background(start: Callable[[], None], name: str) -> Future[None]:
     return future
 
 
-def embedded(settings: Settings) -> tuple[ox.Store, Snapshot, Executor, Future[None]]:
+def embedded(settings: Settings) -> tuple[ox.Store, Snapshot | Callable[[], Snapshot], Executor, Future[None]]:
     """Open the store (built in memory, or reused from ``--store``) and start its query workers."""
     opened = open_store(settings)
     snapshot = snapshot_opened(opened)
@@ -90,17 +90,21 @@ def embedded(settings: Settings) -> tuple[ox.Store, Snapshot, Executor, Future[N
     return opened.store, snapshot, pool, in_background(pool.start, "mqmkg-pool-start")
 
 
-def remote(settings: Settings) -> tuple[ox.Store, Snapshot, Executor, Future[None]]:
-    """Connect to the ``--backend`` SPARQL server and read which graphs it holds."""
+def remote(settings: Settings) -> tuple[ox.Store, Callable[[], Snapshot], Executor, Future[None]]:
+    """Connect to the ``--backend`` SPARQL server; which graphs it holds is read when first needed.
+
+    The server starts even while the backend is down (``/health`` then says so), so that
+    replicas and their backend can start in any order.
+    """
     from mqmkg.sparql.remote import RemoteExecutor, connect
 
     store = connect(settings.backend, settings.query_timeout)
-    graphs, default = store.stats()
     executor = RemoteExecutor(store, settings.workers + settings.max_queue)
     ready: Future[None] = Future()
     ready.set_result(None)
     # The backend's data can change without mqmkg knowing: no fingerprint, so no answer is kept.
-    return cast(ox.Store, store), Snapshot(b"", graphs, default), executor, ready
+    snapshot = once(lambda: Snapshot(b"", *store.stats()))
+    return cast(ox.Store, store), snapshot, executor, ready
 
 
 def create_app(settings: Settings) -> FastAPI:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -140,9 +139,6 @@ class ResultCache(Generic[V]):
         return True
 
     def stats(self) -> CacheStats:
+        """Return the cache's size, bounds and hit counts."""
         with self._lock:
             return CacheStats(len(self._items), self._bytes, self._hits, self._misses, self.max_entries, self.max_bytes)
-
-    def keys(self) -> Iterable[str]:
-        with self._lock:
-            return list(self._items)

@@ -6,6 +6,7 @@ blocks while a worker evaluates the query).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -44,7 +45,10 @@ from mqmkg.sparql.worker import Answer, Job, Refusal
 ROWS_HEADER = "X-MQMKG-Rows"
 TRUNCATED_HEADER = "X-MQMKG-Truncated"
 ROW_LIMIT_HEADER = "X-MQMKG-Row-Limit"
-EXPOSED_HEADERS = (ROWS_HEADER, TRUNCATED_HEADER, ROW_LIMIT_HEADER)
+# hit: from the result cache; miss: evaluated (and kept); bypass: evaluated, never kept (SERVICE,
+# RAND, NOW, a backend whose data can change); off: the cache is off (Settings.result_cache = 0).
+CACHE_HEADER = "X-MQMKG-Cache"
+EXPOSED_HEADERS = (ROWS_HEADER, TRUNCATED_HEADER, ROW_LIMIT_HEADER, CACHE_HEADER, "ETag")
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,10 @@ class SparqlResponse:
     def validated(self, etag: str, control: str) -> SparqlResponse:
         """Return this response with its ``ETag`` and ``Cache-Control``."""
         return replace(self, headers=(*self.headers, ("ETag", etag), ("Cache-Control", control)))
+
+    def cache_status(self, status: str) -> SparqlResponse:
+        """Return this response saying where it came from (``X-MQMKG-Cache``)."""
+        return replace(self, headers=(*self.headers, (CACHE_HEADER, status)))
 
     def unless_matched(self, if_none_match: str | None) -> SparqlResponse:
         """Return the 304 for this response (validators and ``Vary`` only) if ``If-None-Match`` matches its ETag."""
@@ -111,14 +119,19 @@ class SparqlEndpoint:
     def __init__(
         self,
         settings: Settings,
-        snapshot: Snapshot,
+        snapshot: Snapshot | Callable[[], Snapshot],
         pool: Executor,
         cache: ResultCache[SparqlResponse] | None = None,
     ):
         self.settings = settings
-        self.snapshot = snapshot
+        self._snapshot = snapshot
         self.pool = pool
         self.cache: ResultCache[SparqlResponse] = cache or ResultCache(0, 0)
+
+    @property
+    def snapshot(self) -> Snapshot:
+        """The dataset's statistics and fingerprint (read from a backend when first needed)."""
+        return self._snapshot if isinstance(self._snapshot, Snapshot) else self._snapshot()
 
     def handle(self, inp: HttpInput) -> SparqlResponse:
         """Answer one HTTP request to ``/sparql``; raise a SparqlError subclass if it fails."""
@@ -186,7 +199,7 @@ class SparqlEndpoint:
             substitutions=substitutions,
         )
         if not self.snapshot.fingerprint or volatile(query):  # data that may change: validated by bytes, never kept
-            response = self.run(job, results, graph, form)
+            response = self.run(job, results, graph, form).cache_status("bypass")
             return response.validated(strong_etag(response.body), REVALIDATE).unless_matched(if_none_match)
         content_types = (results.content_type if results else None, graph.content_type if graph else None)
         key = cache_key(self.snapshot.fingerprint, job, content_types)
@@ -194,11 +207,14 @@ class SparqlEndpoint:
         if none_match(if_none_match, etag):
             headers = (("ETag", etag), ("Cache-Control", control), ("Vary", "Accept"))
             return SparqlResponse(b"", "", headers, None, form or "?", status=304)
-        cached = self.cache.get(key) if self.cache.enabled else None
-        if cached is None:
-            cached = self.run(job, results, graph, form).validated(etag, control)
-            self.cache.put(key, cached, len(cached.body))
-        return cached
+        if not self.cache.enabled:
+            return self.run(job, results, graph, form).validated(etag, control).cache_status("off")
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached.cache_status("hit")
+        response = self.run(job, results, graph, form).validated(etag, control)
+        self.cache.put(key, response, len(response.body))
+        return response.cache_status("miss")
 
     def run(self, job: Job, results: Choice | None, graph: Choice | None, form: str | None) -> SparqlResponse:
         """Run a job in the worker pool (or on the backend) and return its response, without validators."""

@@ -383,7 +383,15 @@ class RemoteExecutor:
             self._slots.release()
 
     def status(self) -> PoolStatus:
-        """Report the connections to the backend in the shape of the worker pool's status."""
+        """Report the connections to the backend in the shape of the worker pool's status.
+
+        The backend is asked an empty ``ASK`` (within 2 s); while it does not answer, no
+        connection counts as idle or busy, so ``/health`` says the server cannot serve.
+        """
+        try:
+            self.store.for_job(min(2.0, self.store.timeout)).ping()
+        except (BackendError, SyntaxError):
+            return PoolStatus(size=self.size, idle=0, busy=0, starting=0, pids=(), replaced=0)
         with self._lock:
             busy = self._busy
         return PoolStatus(size=self.size, idle=self.size - busy, busy=busy, starting=0, pids=(), replaced=0)

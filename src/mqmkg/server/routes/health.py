@@ -5,23 +5,34 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from mqmkg.errors import BackendError
 from mqmkg.server.routes.sparql import EndpointDep
+from mqmkg.sparql.dataset import Snapshot
 
 router = APIRouter(tags=["service"])
 
 
 @router.get("/health", summary="Liveness, triple counts and query workers")
-async def health(endpoint: EndpointDep) -> JSONResponse:
-    """Report the dataset's size and the worker pool (cheap: no query runs)."""
+def health(endpoint: EndpointDep) -> JSONResponse:
+    """Report the dataset's size and the worker pool (cheap: no query runs).
+
+    With ``--backend``, the backend is asked an empty ASK; while it does not answer, the
+    status is ``degraded`` (503), so a load balancer takes this replica out of rotation.
+    """
     status = endpoint.pool.status()
-    snapshot = endpoint.snapshot
-    ok = status.idle + status.busy > 0
+    try:
+        snapshot: Snapshot | None = endpoint.snapshot
+    except BackendError:
+        snapshot = None
+    cache = endpoint.cache.stats()
+    ok = status.idle + status.busy > 0 and snapshot is not None
     return JSONResponse(
         {
             "status": "ok" if ok else "degraded",
-            "triples": snapshot.default_graph_triples,
-            "quads": snapshot.quads,
-            "graphs": len(snapshot.graphs),
+            "triples": snapshot.default_graph_triples if snapshot else None,
+            "quads": snapshot.quads if snapshot else None,
+            "graphs": len(snapshot.graphs) if snapshot else None,
+            "backend": endpoint.settings.backend or None,
             "workers": {
                 "size": status.size,
                 "idle": status.idle,
@@ -29,6 +40,15 @@ async def health(endpoint: EndpointDep) -> JSONResponse:
                 "starting": status.starting,
                 "pids": list(status.pids),
                 "replaced": status.replaced,
+            },
+            "fingerprint": snapshot.fingerprint or None if snapshot else None,
+            "cache": {
+                "entries": cache.entries,
+                "bytes": cache.bytes,
+                "hits": cache.hits,
+                "misses": cache.misses,
+                "maxEntries": cache.max_entries,
+                "maxBytes": cache.max_bytes,
             },
         },
         status_code=200 if ok else 503,
