@@ -31,7 +31,7 @@ def test_help_is_plain_and_lists_every_command() -> None:
     assert not BOX_DRAWING & set(result.output), "rich panels in --help"
     assert "``" not in result.output and "[bold" not in result.output
     commands = {c.name or c.callback.__name__ for c in app.registered_commands}  # type: ignore[union-attr]
-    assert commands == {"serve", "validate", "export", "check-queries", "evidence", "generate"}
+    assert commands == {"serve", "validate", "export", "check-queries", "evidence", "generate", "publish"}
     listed = result.output.split("Commands:")[1].split("Settings:")[0]
     assert {line.split()[0] for line in listed.strip().splitlines()} == commands
     assert "..." not in listed  # each command's summary fits
