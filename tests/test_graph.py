@@ -598,3 +598,31 @@ def test_time_is_encoded_at_the_page_precision(
 def test_owl_same_as_only_on_reference_links(graph: Graph) -> None:
     targets = set(graph.objects(None, OWL.sameAs))
     assert all(str(t).startswith("http://www.wikidata.org/entity/Q") for t in targets)
+
+
+def test_every_ontology_term_is_documented() -> None:
+    """Each class, property, scheme and concept of ours has a label, a definition, a comment and
+    rdfs:isDefinedBy, so /ontology and the docs can explain it."""
+    ontology = Graph().parse(SETTINGS.ontology_dir / "mqmkg.ttl")
+    terms = {s for s in ontology.subjects(RDF.type, None) if str(s).startswith(str(MQM))}
+    assert len(terms) > 200
+    missing = [
+        f"{term} lacks {prop}"
+        for term in sorted(terms)
+        for prop in (RDFS.label, SKOS.definition, RDFS.comment, RDFS.isDefinedBy)
+        if ontology.value(term, prop) is None
+    ]
+    assert not missing, "\n".join(missing)
+    for new in (
+        "basis",
+        "readingKind",
+        "StatedByPage",
+        "CuratorReading",
+        "EventFrequency",
+        "RelativeSize",
+        "ConferredPower",
+        "alternativeReading",
+        "Feeling",
+        "Daily",
+    ):
+        assert MQM[new] in terms, new
