@@ -4,11 +4,12 @@ Conventions (docs/README.md, "How the examples are tested"):
 
 - A fenced ``sparql`` block is a query. The Markdown table that follows it (after blank lines
   only) shows its result: the header row names the projected variables in order, each row one
-  solution. Cells hold IRIs compacted with the prefixes below (``kg:mqm``, ``mqm:Split``),
+  solution. Cells hold IRIs compacted with the project's prefixes (``mqmkg.export.PREFIXES``:
+  ``kg:mqm``, ``mqm:Split``),
   literals as their lexical form, ``|`` inside a value written ``\\|``, and an unbound variable
   as an empty cell. A last row whose cells are all ``…`` means the result has more rows than
   shown and the shown rows are its first ones. Every ``sparql`` block is followed by a table.
-- A fenced ``turtle`` block is an excerpt of the real graph: it parses with the prefixes below,
+- A fenced ``turtle`` block is an excerpt of the real graph: it parses with those prefixes,
   and every triple in it without a blank node is in graph/ or ontology/.
 - No document links outside the repository's own files except web URLs.
 """
@@ -23,26 +24,10 @@ import pyoxigraph as ox
 import pytest
 from rdflib import BNode, Graph
 
+from mqmkg.export import PREFIXES
+
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-PREFIXES = {
-    "kg": "https://w3id.org/mqmkg/id/",
-    "mqm": "https://w3id.org/mqmkg/ontology#",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "sem": "http://semanticweb.cs.vu.nl/2009/11/sem/",
-    "time": "http://www.w3.org/2006/time#",
-    "org": "http://www.w3.org/ns/org#",
-    "prov": "http://www.w3.org/ns/prov#",
-    "oa": "http://www.w3.org/ns/oa#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "schema": "https://schema.org/",
-    "wd": "http://www.wikidata.org/entity/",
-}
 TURTLE_PREFIXES = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
 MORE = "…"
 _FENCE = re.compile(r"^```(\w+)\n(.*?)^```\n", re.M | re.S)
