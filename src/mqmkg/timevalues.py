@@ -1,6 +1,6 @@
 """Time with mixed precision: a stamp at its stated precision and its ``xsd:date`` bounds.
 
-See DATA-MODEL.md section 6: ``"1992"^^xsd:gYear`` spans 1992-01-01 to 1992-12-31,
+See docs/data-model.md, "Time and precision": ``"1992"^^xsd:gYear`` spans 1992-01-01 to 1992-12-31,
 ``"1996-02"^^xsd:gYearMonth`` spans the month, an ``xsd:date`` is one day.
 """
 
