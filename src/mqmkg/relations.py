@@ -324,9 +324,12 @@ def _nodes(store: ox.Store, iris: set[str]) -> dict[str, Node]:
         if node in iris and (node not in ranks or rank < ranks[node][0]):
             ranks[node] = (rank, str(row["category"].value))
     names = {row["node"].value: str(row["name"].value) for row in store.query(_NAMES) if row["node"].value in iris}
-    return {
-        iri: Node(iri, names.get(iri, iri.removeprefix(INSTANCE_BASE)), ranks.get(iri, (0, "other"))[1]) for iri in iris
-    }
+    found = {}
+    for iri in iris:
+        category = ranks.get(iri, (0, "other"))[1]
+        name = names.get(iri, iri.removeprefix(INSTANCE_BASE))
+        found[iri] = Node(iri, f"“{name}”" if category == "name" else name, category)
+    return found
 
 
 def relations(

@@ -9,6 +9,7 @@ apart, with the event they belong to (``sem:subEventOf``).
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -157,19 +158,22 @@ class Axis:
         return Placement(round(left, 4), round(max(right - left, 0.0), 4), clipped_start, clipped_end)
 
     def ticks(self) -> tuple[Tick, ...]:
-        """Return a tick per year (labelled every 1, 2, 5 or 10 years), and per month on short axes."""
+        """Return a tick per year (at most eight labels: every 1, 2, 5, 10 or 20 years), and per month on short axes
+        (labelled when the axis is one or two years long); no label at the axis' right end."""
         years = range(self.start.year, self.end.year + 1)
-        step = next(s for s in (1, 2, 5, 10, 20) if len(years) / s <= 12)
+        step = next(s for s in (1, 2, 5, 10, 20) if len(years) / s <= 8)
         ticks = []
         for year in years:
             day = date(year, 1, 1)
             if not self.start <= day <= self.end:
                 continue
-            labelled = year % step == 0
-            ticks.append(Tick(round(self.position(day), 4), str(year) if labelled else "", year, labelled))
+            position = round(self.position(day), 4)
+            label = str(year) if year % step == 0 and position < 97 else ""
+            ticks.append(Tick(position, label, year, year % step == 0))
             if len(years) <= 3 and day < self.end:
                 for month in range(2, 13):
-                    ticks.append(Tick(round(self.position(date(year, month, 1)), 4), "", None, False))
+                    name = calendar.month_abbr[month] if len(years) == 2 else ""
+                    ticks.append(Tick(round(self.position(date(year, month, 1)), 4), name, None, False))
         return tuple(ticks)
 
 
