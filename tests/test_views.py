@@ -51,7 +51,8 @@ kg:claim-event a mqm:Claim ; rdfs:label "Event claim"@en ; mqm:about kg:thing , 
     mqm:evidence kg:ev-0-10 , kg:ev-11-22 ;
     mqm:contextNote "The second sentence carries the citation."@en ;
     mqm:citesReport kg:report-x ; mqm:citationMode "see, e.g." .
-kg:claim-event2 a mqm:Claim ; rdfs:label "Second event claim"@en ; mqm:about kg:thing , kg:event2 ; mqm:evidence kg:ev-11-22 .
+kg:claim-event2 a mqm:Claim ; rdfs:label "Second event claim"@en ; mqm:about kg:thing , kg:event2 ;
+    mqm:evidence kg:ev-11-22 .
 kg:claim-figure a mqm:Claim ; rdfs:label "Figure claim"@en ; mqm:about kg:thing , kg:fig ; mqm:evidence kg:ev-0-10 .
 kg:allegation-x a mqm:Allegation ; rdfs:label "An allegation with \\"quotes\\" & <tags>"@en ;
     mqm:allegedBy kg:other ; mqm:accused kg:thing ; mqm:allegedAct mqm:Torture ; mqm:evidence kg:ev-0-10 .
@@ -259,12 +260,11 @@ def test_search_types_hits_and_puts_entities_before_claims(project_store: ox.Sto
 
 def test_browsing_counts_every_type(project_store: ox.Store) -> None:
     counts = {t.iri: t for t in type_counts(project_store)}
-    persons = list(
-        project_store.query(
-            "SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE { ?p a <http://xmlns.com/foaf/0.1/Person> "
-            'FILTER (STRSTARTS(STR(?p), "https://w3id.org/mqmkg/id/")) }'
-        )
-    )[0]["n"]
+    query = (
+        "SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE { ?p a <http://xmlns.com/foaf/0.1/Person> "
+        'FILTER (STRSTARTS(STR(?p), "https://w3id.org/mqmkg/id/")) }'
+    )
+    persons = next(iter(project_store.query(query)))["n"]
     person = counts["http://xmlns.com/foaf/0.1/Person"]
     assert person.count == int(persons.value) and person.section == "entities"
     assert counts["https://w3id.org/mqmkg/ontology#Allegation"].section == "claims"
@@ -305,7 +305,9 @@ def test_the_timeline_draws_each_item_at_its_precision(project_store: ox.Store) 
     tl = timeline(project_store, 1998, 1998)
     items = {i.iri.removeprefix(KG): i for i in tl.items}
     assert items["event-1998-05-28-emergency"].when.precision == "day"
-    assert items["fig-1998-06-karachi-killed"].when.precision == "month" and items["fig-1998-06-karachi-killed"].is_figure
+    assert (
+        items["fig-1998-06-karachi-killed"].when.precision == "month" and items["fig-1998-06-karachi-killed"].is_figure
+    )
     assert items["event-1998-altaf-haqiqi-fighting"].when.precision == "year"
     year = tl.axis.place(items["event-1998-altaf-haqiqi-fighting"].when)
     assert (year.left, year.width) == (0.0, 100.0)

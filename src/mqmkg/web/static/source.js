@@ -4,6 +4,27 @@
 (function () {
   "use strict";
 
+  // Copy the sentence and its claims into the side panel (a page's own markup, no ids).
+  function showSelected(span, item) {
+    var panel = document.getElementById("selected");
+    if (!panel) {
+      return;
+    }
+    var body = panel.querySelector(".selected-body");
+    var quote = document.createElement("blockquote");
+    quote.className = "quote compact";
+    quote.textContent = span.textContent;
+    var copy = item.cloneNode(true);
+    copy.removeAttribute("id");
+    copy.classList.remove("current");
+    var list = document.createElement("div");
+    Array.prototype.forEach.call(copy.childNodes, function (node) {
+      list.appendChild(node.cloneNode(true));
+    });
+    body.replaceChildren(quote, list);
+    panel.hidden = false;
+  }
+
   function show() {
     document.querySelectorAll(".current").forEach(function (el) {
       el.classList.remove("current");
@@ -24,6 +45,7 @@
       if (details) {
         details.open = true;
       }
+      showSelected(span, item);
     }
     span.scrollIntoView({ block: "center" });
   }
