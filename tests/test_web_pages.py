@@ -102,28 +102,16 @@ def test_a_claim_page_leads_with_quote_report_and_parties(
     log.assert_clean()
 
 
+@pytest.mark.parametrize("width", [360, 1280])
 @pytest.mark.parametrize("path", PAGES)
-def test_pages_fit_360_px_without_errors_or_foreign_requests(
-    project_server: LiveServer, browser_page: OpenPage, path: str
+def test_pages_fit_the_width_without_errors_or_foreign_requests(
+    project_server: LiveServer, browser_page: OpenPage, path: str, width: int
 ) -> None:
-    page, log = browser_page(project_server.url, width=360, height=740)
+    page, log = browser_page(project_server.url, width=width, height=800)
     response = page.goto(project_server.url + path)  # type: ignore[attr-defined]
     assert response.status == (404 if "no-such" in path else 200)
     page.wait_for_load_state("load")  # type: ignore[attr-defined]
-    assert page_width(page) <= 360, f"{path} scrolls sideways at 360 px"
-    if "no-such" in path:
-        expect_own_404(log)
-    log.assert_clean()
-
-
-@pytest.mark.parametrize("path", PAGES)
-def test_pages_load_at_desktop_width_without_errors(
-    project_server: LiveServer, browser_page: OpenPage, path: str
-) -> None:
-    page, log = browser_page(project_server.url, width=1280, height=900)
-    page.goto(project_server.url + path)  # type: ignore[attr-defined]
-    page.wait_for_load_state("load")  # type: ignore[attr-defined]
-    assert page_width(page) <= 1280
+    assert page_width(page) <= width, f"{path} scrolls sideways at {width} px"
     assert page.locator("h1").count() == 1  # type: ignore[attr-defined]
     if "no-such" in path:
         expect_own_404(log)
