@@ -495,7 +495,7 @@ LABEL_KINDS = {
 SEARCH_SECTIONS = (
     ("entities", "Entities"),
     ("events", "Events"),
-    ("facts", "Facts: figures, memberships, names, positions"),
+    ("facts", "Figures, memberships, names and other facts"),
     ("sources", "Sources and reports"),
     ("claims", "Claims"),
     ("sentences", "Source sentences"),
