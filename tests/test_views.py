@@ -113,7 +113,15 @@ def small() -> ox.Store:
 
 
 def site_for(store: ox.Store) -> Site:
-    return Site(Settings(root=ROOT), store, {}, {}, (), page_environment(), load_assets())
+    return Site(
+        settings=Settings(root=ROOT),
+        store=store,
+        catalog={},
+        dumps={},
+        quads=(),
+        pages=page_environment(),
+        assets=load_assets(),
+    )
 
 
 def render_entity(store: ox.Store, name: str, **extra: object) -> str:

@@ -137,13 +137,22 @@ def search_labels(
             raise ParameterError(f"no instances of type {type_!r}; browse /search for the types with instances")
         members = instances(site.store, type_)
         if html:
-            return site.render("search.html", query="", hits=[], types=types, chosen=chosen, members=members)
+            return site.render(
+                "search.html", query="", hits=[], types=types, chosen=chosen, members=members, section="search"
+            )
         listed = [{"iri": iri, "name": name, "page": site.link(iri)} for iri, name in members]
         return JSONResponse({"type": type_, "label": chosen.label, "instances": listed}, headers={"Vary": "Accept"})
     hits = search(site.store, q, limit)
     if html:
         return site.render(
-            "search.html", query=q, hits=hits, sections=SEARCH_SECTIONS, types=types, chosen=None, members=[]
+            "search.html",
+            query=q,
+            hits=hits,
+            sections=SEARCH_SECTIONS,
+            types=types,
+            chosen=None,
+            members=[],
+            section="search",
         )
     results = [
         {

@@ -101,6 +101,7 @@ def relations_view(
             first=first,
             last=last,
             query=None,
+            section="relations",
         )
     nodes = [{"iri": n.iri, "label": n.label, "category": n.category, "page": site.link(n.iri)} for n in data.nodes]
     body = {

@@ -29,7 +29,7 @@ def source(
     offers = {"text/html": "html", "application/json": "json", "text/plain": "txt"}
     chosen = view_format(request.headers.get("accept"), format, offers)
     if chosen == "html":
-        return site.render("source.html", doc=view, query=None)
+        return site.render("source.html", doc=view, query=None, section="source")
     if chosen == "txt":
         return PlainTextResponse(view.text, headers={"Vary": "Accept"})
     spans = [

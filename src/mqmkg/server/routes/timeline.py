@@ -56,7 +56,7 @@ def timeline_view(
     data = timeline(site.store, first, last)
     chosen = view_format(request.headers.get("accept"), format, {"text/html": "html", "application/json": "json"})
     if chosen == "html":
-        return site.render("timeline.html", tl=data, query=None)
+        return site.render("timeline.html", tl=data, query=None, section="timeline")
     body = {
         "period": list(data.period) if data.period else None,
         "extent": list(data.extent),
