@@ -30,7 +30,7 @@ def test_split_leaders(store: ox.Store) -> None:
 
 def test_allegations_against_the_mqm(store: ox.Store) -> None:
     rows = list(store.query(BLOCKS[1]))
-    assert len({r["allegation"].value for r in rows}) == 11
+    assert len({r["allegation"].value for r in rows}) == 10
     assert {r["report"].value for r in rows if r["report"] is not None} == {
         "U.S. DOS Feb 1991",
         "AI 1 Feb 1996",

@@ -105,3 +105,11 @@ def evidence_turtle(text: str, doc_iri: str) -> str:
             "",
         ]
     return "\n".join(lines)
+
+
+def paragraphs(text: str) -> list[Span]:
+    """Split the whole text into blocks separated by blank lines (site banner and footer included).
+
+    A block keeps its inner line breaks: the title lines at the top form one block.
+    """
+    return [Span(m.start(), m.end(), m.group()) for m in re.finditer(r"[^\n]+(?:\n[^\n]+)*", text)]

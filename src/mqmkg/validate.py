@@ -53,7 +53,7 @@ _PARSE_POSITION = re.compile(r"\s*\(at char \d+\), \(line:\d+, col:\d+\)$")
 _TRIPLE_TERM_SYNTAX = re.compile(r"<<|\{\|")
 _TRIPLE_TERMS = (
     "RDF 1.2 triple terms or annotations: rdflib and pySHACL cannot read them, "
-    "and an annotation also asserts its triple; use a claim node (DATA-MODEL section 4)"
+    'and an annotation also asserts its triple; use a claim node (docs/data-model.md, "Claims, evidence and reports")'
 )
 _PATH_MODIFIERS = ((SH.inversePath, "^{}"), (SH.zeroOrMorePath, "{}*"), (SH.oneOrMorePath, "{}+"))
 _QUOTES_QUERY = """

@@ -19,7 +19,7 @@ from mqmkg.config import WIKIDATA_SPARQL, Settings
 from mqmkg.queries import load_catalog
 from mqmkg.server.access_log import AccessLogMiddleware
 from mqmkg.server.errors import install_error_handlers
-from mqmkg.server.routes import catalog, export, health, home, linked, sparql, static
+from mqmkg.server.routes import catalog, export, health, home, linked, relations, source, sparql, static, timeline
 from mqmkg.server.site import Published, Site, page_environment
 from mqmkg.sparql.cache import ResultCache
 from mqmkg.sparql.dataset import Snapshot, snapshot_opened
@@ -162,4 +162,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(home.router)
     app.include_router(health.router)
     app.include_router(static.router)
+    app.include_router(source.router)
+    app.include_router(timeline.router)
+    app.include_router(relations.router)
     return app

@@ -15,17 +15,19 @@ import pyoxigraph as ox
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from mqmkg.config import Settings
+from mqmkg.errors import NotAcceptable
 from mqmkg.export import Dump
-from mqmkg.linked import Term, compact
+from mqmkg.linked import RDF_TYPE, Term, compact
 from mqmkg.queries import CannedQuery
 from mqmkg.release import Release
 from mqmkg.sparql.conneg import negotiate
 from mqmkg.web.assets import Asset, static_url
 
 HTML = "text/html"
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 @dataclass(frozen=True)
@@ -81,14 +83,25 @@ class Site:
         """Return the fingerprinted URL of a bundled static file (``/static/<path>?v=<hash>``)."""
         return static_url(self.assets, path)
 
-    def term_html(self, term: Term) -> str:
-        """Return safe HTML for a term: a link for IRIs, the literal with its language or type."""
+    def term_html(self, term: Term) -> Markup:
+        """Return safe HTML for a term, escaped once: a link for an IRI, a literal with its
+        language or datatype as a small tag, a blank node as the list of its own triples."""
         if term.is_iri:
             return Markup('<a href="{}">{}</a> <code class="muted">{}</code>').format(
                 self.link(term.value), term.label, compact(term.value)
             )
-        suffix = f"@{term.language}" if term.language else (f" ({compact(term.datatype)})" if term.datatype else "")
-        return str(escape(term.label + suffix))
+        if term.is_blank:
+            rows = Markup("").join(
+                Markup("<dt>{}</dt><dd>{}</dd>").format(link.property.label, self.term_html(link.other))
+                for link in term.nested
+                if link.property.value != RDF_TYPE
+            )
+            return Markup('<span class="bnode-type">{}</span><dl class="bnode">{}</dl>').format(term.label, rows)
+        tag = term.language or (compact(term.datatype) if term.datatype and term.datatype != XSD_STRING else "")
+        if not tag:
+            return Markup("{}").format(term.label)
+        kind = "language" if term.language else "datatype"
+        return Markup('{} <span class="tag" title="{}">{}</span>').format(term.label, kind, tag)
 
 
 def page_environment() -> Environment:
@@ -99,6 +112,20 @@ def page_environment() -> Environment:
 def prefers_html(accept: str | None, others: tuple[str, ...]) -> bool:
     """Tell whether a client prefers HTML to every one of ``others`` (HTML wins ties)."""
     return negotiate(accept, (HTML, *others)) == HTML
+
+
+def view_format(accept: str | None, format: str | None, offers: dict[str, str]) -> str:
+    """Return the format of a browsable view: ``format`` if given, else the negotiated one.
+
+    ``offers`` maps media types to format names, HTML first (HTML wins ties); raise 406
+    naming them when the client accepts none.
+    """
+    if format:
+        return format
+    chosen = negotiate(accept, tuple(offers))
+    if chosen is None:
+        raise NotAcceptable(f"offered: {', '.join(offers)} (or format={'|'.join(offers.values())})", tuple(offers))
+    return offers[chosen]
 
 
 def get_site(request: Request) -> Site:

@@ -264,12 +264,15 @@ class RemoteStore:
         obj: Term | None,
         graph_name: GraphName | None = None,
     ) -> Iterator[ox.Quad]:
-        """Yield the quads matching a pattern (None matches anything), as pyoxigraph does."""
-        bound = {
-            ox.Variable(name): term
-            for name, term in (("s", subject), ("p", predicate), ("o", obj))
-            if term is not None and not isinstance(term, ox.BlankNode)
-        }
+        """Yield the quads matching a pattern (None matches anything), as pyoxigraph does.
+
+        A blank node from an earlier answer names nothing on the server (its label was only
+        valid in that answer), so a pattern holding one matches nothing.
+        """
+        terms = (("s", subject), ("p", predicate), ("o", obj))
+        if any(isinstance(term, ox.BlankNode) for _, term in terms):
+            return
+        bound = {ox.Variable(name): term for name, term in terms if term is not None}
         if isinstance(graph_name, ox.DefaultGraph):
             rows = self.query("SELECT ?s ?p ?o WHERE { ?s ?p ?o }", substitutions=bound)
             for row in _solutions(rows):

@@ -13,10 +13,22 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
-from mqmkg.config import GRAPH_BASE, ONTOLOGY_NS
-from mqmkg.errors import NotAcceptable, NotFound
+from mqmkg.config import DOC_IRI, GRAPH_BASE, ONTOLOGY_NS
+from mqmkg.errors import NotAcceptable, NotFound, ParameterError
 from mqmkg.export import void_turtle
-from mqmkg.linked import entities_named, entity_triples, entity_view, ontology_terms, ontology_triples, search
+from mqmkg.linked import (
+    GROUPS,
+    LABEL_KINDS,
+    SEARCH_SECTIONS,
+    entities_named,
+    entity_triples,
+    entity_view,
+    instances,
+    ontology_terms,
+    ontology_triples,
+    search,
+    type_counts,
+)
 from mqmkg.server.site import HTML, Site, SiteDep, prefers_html
 from mqmkg.sparql.formats import GRAPH_FORMATS, JSONLD, NTRIPLES, RDFXML, TURTLE, Format, ResultKind, choose
 from mqmkg.sparql.results import serialize_triples
@@ -25,6 +37,7 @@ router = APIRouter(tags=["linked data"])
 SUFFIXES: dict[str, Format] = {".ttl": TURTLE, ".jsonld": JSONLD, ".nt": NTRIPLES, ".rdf": RDFXML}
 ONTOLOGY_GRAPHS = (GRAPH_BASE + "mqmkg", GRAPH_BASE + "alignments")
 GRAPH_TYPES = tuple(f.media_type for f in GRAPH_FORMATS)
+CLAIM_KINDS = "^(" + "|".join(key for key, _ in GROUPS) + ")$"
 
 
 def split_suffix(name: str) -> tuple[str, Format | None]:
@@ -74,7 +87,12 @@ def _redirect_to_named(site: Site, target: str, suffix: str, request: Request) -
 
 
 @router.get("/id/{name:path}", summary="An entity: HTML page, or RDF by Accept or suffix")
-def entity(name: str, request: Request, site: SiteDep) -> Response:
+def entity(
+    name: str,
+    request: Request,
+    site: SiteDep,
+    kind: Annotated[str | None, Query(pattern=CLAIM_KINDS, description="HTML only: list claims of one kind")] = None,
+) -> Response:
     """Dereference ``https://w3id.org/mqmkg/id/<name>``.
 
     A name that is no entity but one entity's label (normalized as ``/search`` does:
@@ -91,7 +109,15 @@ def entity(name: str, request: Request, site: SiteDep) -> Response:
         return _not_found(site, iri, bare, html, named)
     if html:
         alternates = [(fmt.media_type, f"/id/{bare}{suffix}") for suffix, fmt in SUFFIXES.items()]
-        return site.render("entity.html", view=view, alternates=alternates, query=None)
+        return site.render(
+            "entity.html",
+            view=view,
+            alternates=alternates,
+            kind=kind,
+            label_kinds=LABEL_KINDS,
+            is_document=iri == DOC_IRI,
+            query=None,
+        )
     fmt = suffix_format or negotiated_graph_format(request)
     return graph_response(entity_triples(site.store, iri), fmt, f"/id/{bare}")
 
@@ -108,19 +134,46 @@ def ontology(suffix: str, request: Request, site: SiteDep) -> Response:
     return graph_response(ontology_triples(site.store, ONTOLOGY_GRAPHS), fmt)
 
 
-@router.get("/search", summary="Find entities by any spelling of their names")
+@router.get("/search", summary="Find entities by any spelling of their names, or browse them by type")
 def search_labels(
     request: Request,
     site: SiteDep,
     q: Annotated[str, Query(max_length=200, description="text to find in labels")] = "",
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
     format: Annotated[str | None, Query(pattern="^(html|json)$")] = None,
+    type_: Annotated[str | None, Query(alias="type", max_length=500, description="browse: a class IRI")] = None,
 ) -> Response:
-    """Case-, accent-, punctuation- and spacing-insensitive label search, best matches first."""
-    hits = search(site.store, q, limit)
+    """Case-, accent-, punctuation- and spacing-insensitive label search, best matches first.
+
+    Each hit has its types, its section (entities, events, facts, sources, claims) and the
+    label that matched. Without ``q``: the classes with their instance counts; with
+    ``type``: that class's instances.
+    """
     html = format == "html" or (format is None and prefers_html(request.headers.get("accept"), ("application/json",)))
+    types = type_counts(site.store)
+    if type_ is not None:
+        chosen = next((t for t in types if t.iri == type_), None)
+        if chosen is None:
+            raise ParameterError(f"no instances of type {type_!r}; browse /search for the types with instances")
+        members = instances(site.store, type_)
+        if html:
+            return site.render(
+                "search.html", query="", hits=[], types=types, chosen=chosen, members=members, section="search"
+            )
+        listed = [{"iri": iri, "name": name, "page": site.link(iri)} for iri, name in members]
+        return JSONResponse({"type": type_, "label": chosen.label, "instances": listed}, headers={"Vary": "Accept"})
+    hits = search(site.store, q, limit)
     if html:
-        return site.render("search.html", query=q, hits=hits)
+        return site.render(
+            "search.html",
+            query=q,
+            hits=hits,
+            sections=SEARCH_SECTIONS,
+            types=types,
+            chosen=None,
+            members=[],
+            section="search",
+        )
     results = [
         {
             "iri": h.iri,
@@ -128,11 +181,16 @@ def search_labels(
             "matched": h.matched,
             "labelKind": h.kind,
             "score": h.score,
+            "types": list(h.types),
+            "section": h.section,
             "page": site.link(h.iri),
         }
         for h in hits
     ]
-    return JSONResponse({"query": q, "results": results}, headers={"Vary": "Accept"})
+    body: dict[str, object] = {"query": q, "results": results}
+    if not q.strip():
+        body["types"] = [{"iri": t.iri, "label": t.label, "section": t.section, "count": t.count} for t in types]
+    return JSONResponse(body, headers={"Vary": "Accept"})
 
 
 @router.get("/.well-known/void", summary="VoID and DCAT description of the dataset")
