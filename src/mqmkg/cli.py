@@ -123,9 +123,7 @@ def serve(
 
     SPARQL 1.1 at /sparql, canned queries at /queries, entity pages at /id/, dumps at /export/.
     """
-    import uvicorn
-
-    from mqmkg.server.app import create_app
+    from mqmkg.server.engine import start_engine
 
     settings = _settings(
         root,
@@ -138,10 +136,15 @@ def serve(
         result_cache=result_cache,
     )
     try:
-        application = create_app(settings)
+        engine = start_engine(settings)  # the workers load while the web framework is imported
     except MqmkgError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
+    import uvicorn
+
+    from mqmkg.server.app import create_app
+
+    application = create_app(settings, engine)
     # One access-log line per request comes from mqmkg.access (with result rows), so
     # uvicorn's own access log is off; mqmkg's loggers share uvicorn's handler.
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)

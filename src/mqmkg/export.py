@@ -16,14 +16,17 @@ import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.term import Node
 
 from mqmkg.config import DOC_IRI, GRAPH_BASE, INSTANCE_BASE, ONTOLOGY_NS, WIKIDATA_SPARQL, Settings
 from mqmkg.release import Release, release_of
 from mqmkg.store import RDF_VALUE, dataset_quads
+
+if TYPE_CHECKING:
+    from rdflib import Graph
+    from rdflib.term import Node
 
 PREFIXES: dict[str, str] = {
     "kg": INSTANCE_BASE,
@@ -124,6 +127,8 @@ def rdfc_sha256(quads: Sequence[ox.Quad]) -> str:
 
 def _rdflib_term(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Node:
     """Convert a pyoxigraph term, keeping blank node labels (canonical, so stable)."""
+    from rdflib import BNode, Literal, URIRef  # imported when dumps are made, not at server start
+
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
     if isinstance(term, ox.BlankNode):
@@ -137,6 +142,8 @@ def _rdflib_term(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> Node:
 
 def _rdflib_graph(quads: Sequence[ox.Quad]) -> Graph:
     """Return the union graph in rdflib, with the fixed prefix table bound."""
+    from rdflib import Graph
+
     graph = Graph()
     for prefix, namespace in PREFIXES.items():
         graph.bind(prefix, namespace, override=True, replace=True)

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import AsyncIterator, Callable
-from concurrent.futures import Future
+import logging
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TypeVar, cast
 
-import pyoxigraph as ox
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
@@ -18,31 +15,15 @@ from mqmkg import __version__
 from mqmkg.config import WIKIDATA_SPARQL, Settings
 from mqmkg.queries import load_catalog
 from mqmkg.server.access_log import AccessLogMiddleware
+from mqmkg.server.engine import Engine, once, start_engine
 from mqmkg.server.errors import install_error_handlers
 from mqmkg.server.routes import catalog, export, health, home, linked, relations, source, sparql, static, timeline
 from mqmkg.server.site import Published, Site, page_environment
 from mqmkg.sparql.cache import ResultCache
-from mqmkg.sparql.dataset import Snapshot, snapshot_opened
-from mqmkg.sparql.endpoint import EXPOSED_HEADERS, Executor, SparqlEndpoint, SparqlResponse
-from mqmkg.sparql.pool import WorkerPool
-from mqmkg.store import open_store
+from mqmkg.sparql.endpoint import EXPOSED_HEADERS, SparqlEndpoint, SparqlResponse
 from mqmkg.web.assets import load_assets
 
-T = TypeVar("T")
-
-
-def once(compute: Callable[[], T]) -> Callable[[], T]:
-    """Return a function that computes ``compute()`` on its first call and returns that value ever after."""
-    lock = threading.Lock()
-    box: list[T] = []
-
-    def get() -> T:
-        with lock:
-            if not box:
-                box.append(compute())
-            return box[0]
-
-    return get
+log = logging.getLogger("mqmkg.store")
 
 
 def published(settings: Settings) -> Published:
@@ -60,65 +41,17 @@ def published(settings: Settings) -> Published:
     return Published(tuple(canonical), {d.name: d for d in dumps_of(canonical, release=release)}, release)
 
 
-def in_background(start: Callable[[], None], name: str) -> Future[None]:
-    """Run ``start`` in a thread of its own; the future holds its outcome."""
-    future: Future[None] = Future()
+def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
+    """Return the app serving ``engine`` (by default, the store opened and the workers started here).
 
-    def run() -> None:
-        try:
-            start()
-        except BaseException as exc:  # handed to whoever waits for the future
-            future.set_exception(exc)
-        else:
-            future.set_result(None)
-
-    threading.Thread(target=run, name=name, daemon=True).start()
-    return future
-
-
-def embedded(settings: Settings) -> tuple[ox.Store, Snapshot | Callable[[], Snapshot], Executor, Future[None]]:
-    """Open the store (built in memory, or reused from ``--store``) and start its query workers."""
-    opened = open_store(settings)
-    snapshot = snapshot_opened(opened)
-    pool = WorkerPool(
-        snapshot.nquads,
-        settings.workers,
-        max_queue=settings.max_queue,
-        queue_wait=settings.queue_wait,
-        memory_mb=settings.worker_memory_mb,
-    )
-    return opened.store, snapshot, pool, in_background(pool.start, "mqmkg-pool-start")
-
-
-def remote(settings: Settings) -> tuple[ox.Store, Callable[[], Snapshot], Executor, Future[None]]:
-    """Connect to the ``--backend`` SPARQL server; which graphs it holds is read when first needed.
-
-    The server starts even while the backend is down (``/health`` then says so), so that
-    replicas and their backend can start in any order.
+    A broken graph fails before the server binds. The query workers start in the
+    background; the server waits for them (lifespan) before it takes requests, and stops
+    them when it stops. The dumps and VoID are made on their first request.
     """
-    from mqmkg.sparql.remote import RemoteExecutor, connect
-
-    store = connect(settings.backend, settings.query_timeout)
-    executor = RemoteExecutor(store, settings.workers + settings.max_queue)
-    ready: Future[None] = Future()
-    ready.set_result(None)
-    # The backend's data can change without mqmkg knowing: no fingerprint, so no answer is kept.
-    snapshot = once(lambda: Snapshot(b"", *store.stats()))
-    return cast(ox.Store, store), snapshot, executor, ready
-
-
-def create_app(settings: Settings) -> FastAPI:
-    """Open the store (or connect to the ``--backend``) and return the app serving it.
-
-    A broken graph, or a backend that cannot be reached, fails here, before the server
-    binds. The query workers start at once, in the background, while the rest of the app is
-    built; the server waits for them (lifespan) before it takes requests, and stops them
-    when it stops. The dumps and VoID are made on their first request.
-    """
-    store, snapshot, pool, starting = remote(settings) if settings.backend else embedded(settings)
+    engine = engine or start_engine(settings)
     site = Site(
         settings=settings,
-        store=store,
+        store=engine.store,
         catalog=load_catalog(settings.queries_dir, {WIKIDATA_SPARQL: settings.wikidata_endpoint})
         if settings.queries_dir.is_dir()
         else {},
@@ -127,15 +60,16 @@ def create_app(settings: Settings) -> FastAPI:
         assets=load_assets(),
     )
     cache: ResultCache[SparqlResponse] = ResultCache(settings.result_cache, settings.result_cache_mb * 1024 * 1024)
-    endpoint = SparqlEndpoint(settings, snapshot, pool, cache)
+    endpoint = SparqlEndpoint(settings, engine.snapshot, engine.executor, cache)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        log.info(engine.summary)
         try:
-            await asyncio.wrap_future(starting)
+            await asyncio.wrap_future(engine.ready)
             yield
         finally:
-            await run_in_threadpool(pool.close)
+            await run_in_threadpool(engine.executor.close)
 
     app = FastAPI(
         title="mqmkg",
