@@ -7,11 +7,15 @@ per query so that noise hits all alike:
 
 - sequential latency: one client, ``--requests`` requests (at most ``--seconds`` s): median and p99;
 - throughput: ``wrk -t2 -c16 -d<seconds>s`` (loopback), requests per second and non-2xx answers;
-- per peer: cold start (launch to first answer of the lookup), load time, peak RSS.
+- mqmkg twice: result cache off (``mqmkg``, the uncached goals) and on (``mqmkg-cached``);
+- start-up, apart: each peer's cold start (launch to the first correct answer to the point
+  lookup), ``--starts`` times; on L, mqmkg keeps its store on disk (``--store``): its load
+  time is a first start on an empty store directory, then it is restarted ``--starts`` times;
+- memory: the peak summed PSS of each peer's processes while its queries ran.
 
-Ratios against the peers are printed and written to ``bench/results/<size>.md``. Everything
-binds 127.0.0.1 and every process started here is stopped by its PID. ``--smoke`` runs a few
-queries briefly on S (for CI; no figure is asserted).
+Ratios against the peers and the issue's goals are printed and written to
+``bench/results/<size>.md``. Everything binds 127.0.0.1 and every process started here is
+stopped by its PID. ``--smoke`` runs a few queries briefly on S (for CI; no figure is asserted).
 """
 
 from __future__ import annotations
@@ -39,11 +43,10 @@ import synth
 import workload
 
 from mqmkg.config import Settings
-from mqmkg.sparql.dataset import load_store, snapshot_of
-from mqmkg.store import build_store, dataset_quads
+from mqmkg.store import dataset_quads, served_store
 
 ROOT = Path(__file__).resolve().parents[1]
-PEERS = ("mqmkg", "oxigraph", "bare", "rdflib")
+PEERS = ("mqmkg", "mqmkg-cached", "oxigraph", "bare", "rdflib")
 SEED = 20261206
 
 
@@ -63,8 +66,9 @@ class Figures:
 class PeerReport:
     name: str
     cold_start: float = float("nan")
+    cold_starts: list[float] = field(default_factory=list)
     load_time: float = float("nan")
-    rss_mb: float = float("nan")
+    pss_mb: float = float("nan")
     queries: dict[str, Figures] = field(default_factory=dict)
 
 
@@ -89,11 +93,14 @@ def prepare(size: str, work: Path) -> peers.Dataset:
     extra = synth.synthetic_ntriples(synth.instance_triples(curated), len(curated), size, SEED)
     if extra:
         (root / "graph" / "synthetic.ttl").write_bytes(extra)
-    store = load_store(snapshot_of(build_store(Settings(root=root))).nquads)
+    store = served_store(Settings(root=root))
     nquads, ntriples = work / "dataset.nq", work / "default.nt"
     store.dump(str(nquads), format=ox.RdfFormat.N_QUADS)
     store.dump(str(ntriples), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
     triples = sum(1 for _ in store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+    for stale in ("oxigraph-store", "oxigraph-load-seconds", "mqmkg-store"):
+        path = work / stale
+        shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
     return peers.Dataset(size, root, nquads, ntriples, triples)
 
 
@@ -140,124 +147,285 @@ def throughput(url: str, job: workload.Workload, seconds: float, figures: Figure
     figures.errors = (int(non2xx.group(1)) if non2xx else 0) + (sum(map(int, errors.groups())) if errors else 0)
 
 
-def ratio(a: float, b: float) -> str:
-    if not (a == a and b == b) or b == 0:  # NaN or nothing to divide by
-        return "–"
-    return f"{a / b:.2f}"
+def ratio(a: float, b: float) -> float:
+    return a / b if a == a and b == b and b else float("nan")
 
 
-def run_size(size: str, args: argparse.Namespace) -> dict[str, PeerReport]:
-    work = ROOT / "bench" / "work" / size
-    work.mkdir(parents=True, exist_ok=True)
-    say(f"[{size}] preparing data ...")
-    data = prepare(size, work)
-    say(f"[{size}] {data.triples:,} triples in the default graph")
+def shown(value: float, digits: int = 2) -> str:
+    return "–" if value != value else f"{value:.{digits}f}"
+
+
+def store_dir_for(size: str, work: Path) -> Path | None:
+    """mqmkg keeps its store on disk for L (``--store``), in memory otherwise."""
+    return work / "mqmkg-store" if size == "L" else None
+
+
+def startup(
+    size: str, data: peers.Dataset, work: Path, chosen: list[str], args: argparse.Namespace
+) -> dict[str, PeerReport]:
+    """Measure cold starts (and, with a store directory, mqmkg's load and restarts)."""
+    reports = {name: PeerReport(name) for name in chosen}
+    store_dir = store_dir_for(size, work)
+    if store_dir is not None and "mqmkg" in reports:
+        say(f"[{size}] mqmkg: first start on an empty --store directory (its load) ...")
+        shutil.rmtree(store_dir, ignore_errors=True)
+        first = peers.start("mqmkg", data, work, workload.LOOKUP, store_dir)
+        first.stop()
+        reports["mqmkg"].load_time = first.cold_start
+        say(f"[{size}]   mqmkg built its store and answered after {first.cold_start:.2f} s")
+    for name in [n for n in chosen if n != "mqmkg-cached"]:
+        for attempt in range(args.starts):
+            running = peers.start(name, data, work, workload.LOOKUP, store_dir if name == "mqmkg" else None)
+            running.stop()
+            reports[name].cold_starts.append(running.cold_start)
+            if running.load_time:
+                reports[name].load_time = running.load_time + min(reports[name].cold_starts)
+            say(f"[{size}] cold start {attempt + 1}/{args.starts} {name}: {running.cold_start:.3f} s")
+        reports[name].cold_start = statistics.median(reports[name].cold_starts)
+    return reports
+
+
+def run_queries(
+    size: str,
+    data: peers.Dataset,
+    work: Path,
+    chosen: list[str],
+    reports: dict[str, PeerReport],
+    args: argparse.Namespace,
+) -> None:
     jobs = workload.workloads(data.root / "queries")
     if args.smoke:
         jobs = [j for j in jobs if j.name in ("lookup", "timeline", "describe-mqm")]
     if args.only:
         jobs = [j for j in jobs if j.name in args.only.split(",")]
-    chosen = [p for p in PEERS if p in args.peers.split(",")]
-    reports = {name: PeerReport(name) for name in chosen}
+    store_dir = store_dir_for(size, work)
     running: dict[str, peers.Running] = {}
-    env = {"MQMKG_RESULT_CACHE": str(args.result_cache)}
     try:
         for name in chosen:
-            say(f"[{size}] starting {name} ...")
-            peer = peers.start(name, data, work, workload.LOOKUP, env)
-            running[name] = peer
-            reports[name].cold_start = peer.cold_start
-            reports[name].load_time = peer.load_time or peer.cold_start
-            say(f"[{size}]   {name} answered after {peer.cold_start:.2f} s")
+            say(f"[{size}] starting {name} for the queries ...")
+            running[name] = peers.start(
+                name, data, work, workload.LOOKUP, store_dir if name.startswith("mqmkg") else None
+            )
         with httpx.Client(timeout=60) as client:
             for index, job in enumerate(jobs):
                 order = chosen[index % len(chosen) :] + chosen[: index % len(chosen)]
                 for name in order:
-                    peer = running[name]
-                    figures = sequential(client, peer.url, job, args.requests, args.seconds)
-                    throughput(peer.url, job, args.seconds, figures)
+                    figures = sequential(client, running[name].url, job, args.requests, args.seconds)
+                    throughput(running[name].url, job, args.seconds, figures)
                     reports[name].queries[job.name] = figures
                 line = "  ".join(
                     f"{n}={reports[n].queries[job.name].rps:,.0f}/s,{reports[n].queries[job.name].median_ms:.1f}ms"
-                    f"({reports[n].queries[job.name].rows})"
                     for n in chosen
                 )
-                say(f"[{size}] {index + 1}/{len(jobs)} {job.name}: {line}")
+                rows = reports[chosen[0]].queries[job.name].rows
+                say(f"[{size}] {index + 1}/{len(jobs)} {job.name} ({rows} rows): {line}")
         for name, peer in running.items():
-            reports[name].rss_mb = peer.rss_peak_mb()
+            reports[name].pss_mb = peer.peak_mb
     finally:
         for peer in running.values():
             peer.stop()
-    return reports
 
 
-def markdown(size: str, triples: int, reports: dict[str, PeerReport], args: argparse.Namespace) -> str:
-    mine = reports["mqmkg"]
-    others = [n for n in reports if n != "mqmkg"]
+@dataclass(frozen=True)
+class Goal:
+    """One goal of the issue: what is compared, the bound, and the measured value."""
+
+    text: str
+    bound: float
+    measured: float
+    at_most: bool = False
+
+    @property
+    def met(self) -> bool:
+        if self.measured != self.measured:
+            return False
+        return self.measured <= self.bound if self.at_most else self.measured >= self.bound
+
+    def line(self) -> str:
+        mark = "met" if self.met else "MISSED"
+        sign = "≤" if self.at_most else "≥"
+        return f"| {self.text} | {sign} {self.bound:g} | {shown(self.measured)} | {mark} |"
+
+
+def worst(values: list[float], at_most: bool = False) -> float:
+    clean = [v for v in values if v == v]
+    if not clean:
+        return float("nan")
+    return max(clean) if at_most else min(clean)
+
+
+def goals(size: str, reports: dict[str, PeerReport]) -> list[Goal]:
+    mine = reports.get("mqmkg")
+    if mine is None:
+        return []
+    found: list[Goal] = []
     names = list(mine.queries)
+    analyst = [q for q in names if q in workload.ANALYST]
+
+    def rps_ratio(peer: str, queries: list[str]) -> list[float]:
+        return [ratio(mine.queries[q].rps, reports[peer].queries[q].rps) for q in queries] if peer in reports else []
+
+    if "oxigraph" in reports:
+        found.append(
+            Goal("throughput ÷ native Oxigraph, analyst queries (worst)", 1.0, worst(rps_ratio("oxigraph", analyst)))
+        )
+        if "lookup" in names:
+            found.append(Goal("throughput ÷ native Oxigraph, lookup", 0.15, worst(rps_ratio("oxigraph", ["lookup"]))))
+        latency = [ratio(mine.queries[q].median_ms, reports["oxigraph"].queries[q].median_ms) for q in names]
+        found.append(Goal("sequential median ÷ native, every query (worst)", 1.5, worst(latency, True), True))
+    if "bare" in reports:
+        found.append(
+            Goal("throughput ÷ bare FastAPI+pyoxigraph, every query (worst)", 0.8, worst(rps_ratio("bare", names)))
+        )
+    if "rdflib" in reports:
+        found.append(
+            Goal("throughput ÷ rdflib-endpoint, analyst queries (worst)", 10.0, worst(rps_ratio("rdflib", analyst)))
+        )
+        if "lookup" in names:
+            found.append(Goal("throughput ÷ rdflib-endpoint, lookup", 2.0, worst(rps_ratio("rdflib", ["lookup"]))))
+    if size == "M":
+        canned = [q for q in names if q not in ("lookup", "describe-mqm")]
+        found.append(
+            Goal(
+                "every canned query's median at ~100k triples, ms (worst)",
+                50,
+                worst([mine.queries[q].median_ms for q in canned], True),
+                True,
+            )
+        )
+    if size == "S":
+        found.append(Goal("cold start on the curated graph, s (median)", 0.5, mine.cold_start, True))
+    if size == "L":
+        found.append(Goal("restart with --store, s (median)", 1.0, mine.cold_start, True))
+        if "oxigraph" in reports:
+            found.append(
+                Goal(
+                    "load time ÷ `oxigraph load` (+ its first start)",
+                    1.5,
+                    ratio(mine.load_time, reports["oxigraph"].load_time),
+                    True,
+                )
+            )
+            found.append(Goal("peak PSS ÷ native", 1.5, ratio(mine.pss_mb, reports["oxigraph"].pss_mb), True))
+    return found
+
+
+def table(reports: dict[str, PeerReport], mine_name: str) -> list[str]:
+    mine = reports[mine_name]
+    others = [n for n in reports if not n.startswith("mqmkg")]
+    native = reports.get("oxigraph")
     lines = [
-        f"# mqmkg benchmark, size {size} ({triples:,} triples in the default graph)",
-        "",
-        f"Run {time.strftime('%Y-%m-%d %H:%M')} on {platform.node()} ({os.cpu_count()} cores,"
-        f" Python {platform.python_version()});"
-        f" wrk -t2 -c16 -d{args.seconds:g}s per query and peer; {args.requests} sequential requests at most;"
-        f" mqmkg result cache: {args.result_cache} entries.",
-        "Ratios are mqmkg ÷ peer for throughput, mqmkg ÷ native Oxigraph for latency. Rows: rows (or triples) of the"
-        " first answer; a differing count is flagged with !.",
-        "",
-        "| query | mqmkg req/s | "
+        f"| query | {mine_name} req/s | "
         + " | ".join(f"÷ {n}" for n in others)
         + " | median ms | p99 ms | median ÷ oxigraph | rows | errors |",
         "|---|---:|" + "---:|" * len(others) + "---:|---:|---:|---:|---:|",
     ]
-    for q in names:
-        f = mine.queries[q]
-        ratios = " | ".join(ratio(f.rps, reports[n].queries[q].rps) for n in others)
-        native = reports.get("oxigraph")
-        latency = ratio(f.median_ms, native.queries[q].median_ms) if native else "–"
-        rows = {reports[n].queries[q].rows for n in reports if reports[n].queries[q].rows >= 0}
+    for q, f in mine.queries.items():
+        ratios = " | ".join(shown(ratio(f.rps, reports[n].queries[q].rps)) for n in others if q in reports[n].queries)
+        latency = shown(ratio(f.median_ms, native.queries[q].median_ms)) if native and q in native.queries else "–"
+        rows = {
+            reports[n].queries[q].rows for n in reports if q in reports[n].queries and reports[n].queries[q].rows >= 0
+        }
         flag = "" if len(rows) <= 1 else " !"
-        errors = sum(reports[n].queries[q].errors for n in reports)
-        lines.append(
-            f"| {q} | {f.rps:,.0f} | {ratios} | {f.median_ms:.1f} | {f.p99_ms:.1f} | {latency}"
-            f" | {f.rows}{flag} | {errors} |"
-        )
-    lines += ["", "| peer | cold start s | load s | peak RSS MiB |", "|---|---:|---:|---:|"]
+        errors = sum(reports[n].queries[q].errors for n in reports if q in reports[n].queries)
+        timing = f"{f.median_ms:.1f} | {f.p99_ms:.1f} | {latency}"
+        lines.append(f"| {q} | {f.rps:,.0f} | {ratios} | {timing} | {f.rows}{flag} | {errors} |")
+    return lines
+
+
+def markdown(size: str, triples: int, reports: dict[str, PeerReport], args: argparse.Namespace) -> str:
+    lines = [
+        f"# mqmkg benchmark, size {size} ({triples:,} triples in the default graph)",
+        "",
+        f"Run {time.strftime('%Y-%m-%d %H:%M')} on {platform.node()} ({os.cpu_count()} cores, load average"
+        f" {os.getloadavg()[0]:.1f} at the end, Python {platform.python_version()});"
+        f" wrk -t2 -c16 -d{args.seconds:g}s per query and peer; {args.requests} sequential requests at most;"
+        " peers rotated per query.",
+        "mqmkg runs with every protection on; "
+        + ("its store on disk (`--store`)." if size == "L" else "its store in memory.")
+        + " Ratios are mqmkg ÷ peer for throughput, mqmkg ÷ native Oxigraph for latency. Rows: rows (or"
+        " triples) of the first answer; a count that differs between peers is flagged with !.",
+        "",
+    ]
+    if "mqmkg" in reports and reports["mqmkg"].queries:
+        lines += [
+            "## Uncached (result cache off)",
+            "",
+            *table({n: r for n, r in reports.items() if n != "mqmkg-cached"}, "mqmkg"),
+            "",
+        ]
+    if "mqmkg-cached" in reports and reports["mqmkg-cached"].queries:
+        lines += [
+            "## Cached (result cache on: 1024 answers)",
+            "",
+            *table({n: r for n, r in reports.items() if n != "mqmkg"}, "mqmkg-cached"),
+            "",
+        ]
+    lines += [
+        "## Start-up and memory",
+        "",
+        f"Cold start: launch to the first correct answer to the point lookup, median of {args.starts} (fastest in"
+        " brackets). Load: from the input files to a store ready to serve (native: `oxigraph load` plus its fastest"
+        " cold start; mqmkg: a first start on an empty `--store` directory, L only). Memory: the peak summed PSS of the"
+        " peer's processes during its queries.",
+        "",
+        "| peer | cold start s | load s | peak PSS MiB |",
+        "|---|---:|---:|---:|",
+    ]
     for n, r in reports.items():
-        lines.append(f"| {n} | {r.cold_start:.2f} | {r.load_time:.2f} | {r.rss_mb:,.0f} |")
+        fastest = f" ({min(r.cold_starts):.3f})" if r.cold_starts else ""
+        lines.append(f"| {n} | {shown(r.cold_start, 3)}{fastest} | {shown(r.load_time)} | {shown(r.pss_mb, 0)} |")
+    found = goals(size, reports)
+    if found:
+        lines += [
+            "",
+            "## Goals (issue 11), uncached",
+            "",
+            "| goal | bound | measured | |",
+            "|---|---:|---:|---|",
+            *[g.line() for g in found],
+        ]
     return "\n".join(lines) + "\n"
 
 
+def run_size(size: str, args: argparse.Namespace) -> tuple[peers.Dataset, dict[str, PeerReport]]:
+    work = ROOT / "bench" / "work" / size
+    work.mkdir(parents=True, exist_ok=True)
+    say(f"[{size}] preparing data ...")
+    data = prepare(size, work)
+    say(f"[{size}] {data.triples:,} triples in the default graph")
+    default = [p for p in PEERS if not (size == "L" and p == "rdflib")]  # rdflib takes minutes and GBs on L
+    wanted = args.peers.split(",") if args.peers else default
+    chosen = [p for p in PEERS if p in wanted]
+    reports = startup(size, data, work, chosen, args) if args.starts else {n: PeerReport(n) for n in chosen}
+    run_queries(size, data, work, chosen, reports, args)
+    return data, reports
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--sizes", default="S,M", help="comma-separated sizes: S, M, L (default S,M)")
     parser.add_argument("--seconds", type=float, default=3.0, help="wrk duration and sequential time cap per query")
     parser.add_argument("--requests", type=int, default=50, help="sequential requests per query and peer")
-    parser.add_argument("--peers", default=",".join(PEERS), help="peers to run (default all)")
+    parser.add_argument("--peers", default="", help=f"peers to run (default: {','.join(PEERS)}; no rdflib on L)")
     parser.add_argument("--only", default="", help="comma-separated query names to run")
-    parser.add_argument("--result-cache", type=int, default=0, help="mqmkg's result cache entries (0: off)")
+    parser.add_argument("--starts", type=int, default=5, help="cold starts per peer (0: skip the start-up phase)")
     parser.add_argument("--smoke", action="store_true", help="a short run on S with three queries (CI)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: make bench installs it (apt-get install wrk)")
     sizes = ["S"] if args.smoke else [s.strip().upper() for s in args.sizes.split(",") if s.strip()]
     if args.smoke:
-        args.seconds, args.requests = 1.0, 5
+        args.seconds, args.requests, args.starts = 1.0, 5, 1
     results = ROOT / "bench" / "results"
     results.mkdir(parents=True, exist_ok=True)
     for size in sizes:
-        reports = run_size(size, args)
-        text = markdown(size, _default_triples(size), reports, args)
+        data, reports = run_size(size, args)
+        text = markdown(size, data.triples, reports, args)
         say("")
         say(text)
         if not args.smoke:
             (results / f"{size}.md").write_text(text, encoding="utf-8")
-
-
-def _default_triples(size: str) -> int:
-    path = ROOT / "bench" / "work" / size / "default.nt"
-    with path.open("rb") as handle:
-        return sum(1 for _ in handle)
 
 
 if __name__ == "__main__":
