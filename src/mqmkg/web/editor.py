@@ -53,15 +53,15 @@ class Example:
     form: str
 
 
-def example_text(query: CannedQuery) -> str:
+def example_text(query: CannedQuery, values: Mapping[str, str] | None = None) -> str:
     """Return a canned query as the editor shows it.
 
-    Its parameters are written in as a VALUES block; the header comments (shown beside the
+    Its parameters (``values``, or the defaults) are written in as a VALUES block; the header comments (shown beside the
     editor) give way to one line naming the canned query; ``PREFIX`` lines that repeat a
     house prefix are dropped, since the endpoint predeclares them.
     """
     lines = [f"# {query.title} (canned query /queries/{query.name})"]
-    for line in query.with_values().splitlines():
+    for line in query.with_values(values).splitlines():
         if _HEADER.match(line):
             continue
         declared = _PREFIX_LINE.match(line)
