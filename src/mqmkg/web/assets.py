@@ -21,8 +21,8 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 # YASGUI, Swagger UI and ReDoc set them.
 SELF_ONLY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
-    "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
-    "frame-ancestors 'self'"
+    "font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'self'"
 )
 REVALIDATE = "no-cache"
 
