@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser serve test test-fast validate lint format export clean
+.PHONY: help install browser serve test test-fast validate lint format export clean screenshots
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ test-fast: install browser ## run the test suite without the slow tests
 
 validate: install ## SHACL + QC queries + quote checks; exit 1 on any ERROR, 2 if it cannot run
 	$(VENV)/bin/mqmkg validate
+
+screenshots: install browser ## regenerate docs/screenshots/*.png with the browser tests that take them
+	MQMKG_SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest -m browser -k screenshot -q
 
 lint: install ## ruff check and format check; parse every .rq and check the canned queries' headers
 	$(VENV)/bin/ruff check src tests

@@ -142,3 +142,9 @@ def test_guard_honours_a_query_that_redeclares_a_house_prefix() -> None:
     house = "SELECT * WHERE { SERVICE wd:sparql { ?s ?p ?o } }"
     with pytest.raises(ServiceRefused, match=r"<http://www\.wikidata\.org/entity/sparql> is not on the allow-list"):
         check_services(house, None, (WIKIDATA,), prefixes=HOUSE_PREFIXES)
+
+
+def test_readme_lists_the_house_prefixes() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    listed = dict(re.findall(r"^\| `([\w-]+):` \| `([^`]+)` \|$", readme, re.MULTILINE))
+    assert listed == dict(HOUSE_PREFIXES)

@@ -253,6 +253,11 @@ def test_screenshot_of_the_editor_with_a_result(
     wait_for_rows(page)
     table_rows(page)
     page.get_by_label("Simple view").check()  # no row numbers, language tags or datatypes: all rows fit
+    page.evaluate(
+        "() => { const list = document.getElementById('example-list');"
+        " const item = list.querySelector('button[data-example=\"organisation-changes\"]').closest('li');"
+        " list.scrollTop = item.offsetTop - list.offsetTop; }"
+    )
     page.evaluate("window.scrollTo(0, 0)")
     shot = tmp_path / "editor.png"
     page.screenshot(path=str(shot), full_page=False)
