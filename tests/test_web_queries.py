@@ -13,21 +13,11 @@ from browser import PageLog
 from conftest import KG, ROOT, LiveServer
 from mqmkg.config import WIKIDATA_SPARQL
 from mqmkg.queries import load_catalog
-from mqmkg.web.editor import example_text
+from mqmkg.web.editor import EXTENSIONS, example_text
 
 OpenPage = Callable[..., tuple[Any, PageLog]]
 CATALOG = load_catalog(ROOT / "queries")
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-EXTENSIONS = {
-    "json": "srj",
-    "xml": "srx",
-    "csv": "csv",
-    "tsv": "tsv",
-    "turtle": "ttl",
-    "ntriples": "nt",
-    "jsonld": "jsonld",
-    "rdfxml": "rdf",
-}
 
 
 @pytest.mark.parametrize(
@@ -38,6 +28,12 @@ EXTENSIONS = {
     ],
 )
 def test_every_download_carries_a_file_name(project_server: LiveServer, name: str, formats: tuple[str, ...]) -> None:
+    assert (EXTENSIONS["csv"], EXTENSIONS["turtle"], EXTENSIONS["json"], EXTENSIONS["rdfxml"]) == (
+        "csv",
+        "ttl",
+        "srj",
+        "rdf",
+    )
     for fmt in formats:
         response = httpx.get(f"{project_server.url}/queries/{name}/run", params={"format": fmt})
         assert response.status_code == 200
