@@ -12,12 +12,11 @@ import pytest
 
 from conftest import ROOT
 from mqmkg.config import Settings
-from mqmkg.linking import links
 from mqmkg.queries import CannedQuery, Parameter, load_catalog
 from mqmkg.server.routes.catalog import Run
 from mqmkg.server.site import page_environment
 from mqmkg.sparql.prefixes import HOUSE_PREFIXES
-from mqmkg.web.editor import editor_config, example_text, examples
+from mqmkg.web.editor import editor_config, example_text, examples, wikidata_items
 from mqmkg.web.results import Cell, CellMaker, Table, compact, highlight_css, highlight_sparql
 
 KG = "https://w3id.org/mqmkg/id/"
@@ -163,8 +162,7 @@ def test_every_example_runs_with_the_house_prefixes(name: str, project_store: ox
 
 def test_editor_configuration_is_json_with_everything_the_page_needs() -> None:
     settings = Settings(root=ROOT)
-    wikidata = links(settings.reference_tsv, settings.graph_dir / "wikidata-map.tsv")
-    config = editor_config(settings, examples(CATALOG), wikidata, "http://127.0.0.1:8000/sparql")
+    config = editor_config(settings, examples(CATALOG), wikidata_items(settings), "http://127.0.0.1:8000/sparql")
     assert json.loads(json.dumps(config)) == config
     assert config["wikidata"]["altaf-hussein"] == "Q2840298"  # type: ignore[index]
     assert set(config["examples"]) == set(CATALOG)  # type: ignore[arg-type]

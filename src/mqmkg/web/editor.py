@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from mqmkg.config import Settings
-from mqmkg.linking import WD_ENTITY, WikidataLink
+from mqmkg.linking import WD_ENTITY, links
 from mqmkg.queries import CannedQuery
 from mqmkg.sparql.formats import GRAPH_FORMATS, RESULT_FORMATS
 from mqmkg.sparql.guard import query_form
@@ -79,8 +79,16 @@ def examples(catalog: Mapping[str, CannedQuery]) -> list[Example]:
     return sorted(found, key=lambda e: e.query.title.casefold())
 
 
+def wikidata_items(settings: Settings) -> dict[str, str]:
+    """Return ``{entity IRI: QID}`` from the verified reference list and the map (none if absent)."""
+    map_tsv = settings.graph_dir / "wikidata-map.tsv"
+    if not (map_tsv.is_file() and settings.reference_tsv.is_file()):
+        return {}
+    return {link.entity: link.item.removeprefix(WD_ENTITY) for link in links(settings.reference_tsv, map_tsv)}
+
+
 def editor_config(
-    settings: Settings, found: Iterable[Example], wikidata: Iterable[WikidataLink], endpoint: str
+    settings: Settings, found: Iterable[Example], wikidata: Mapping[str, str], endpoint: str
 ) -> dict[str, object]:
     """Return the JSON configuration of the editor page."""
     formats: dict[str, list[dict[str, str]]] = {
@@ -96,9 +104,9 @@ def editor_config(
         "starter": STARTER_QUERY,
         "formats": formats,
         "wikidata": {
-            link.entity.removeprefix(settings.public_base): link.item.removeprefix(WD_ENTITY)
-            for link in wikidata
-            if link.entity.startswith(settings.public_base)
+            iri.removeprefix(settings.public_base): qid
+            for iri, qid in wikidata.items()
+            if iri.startswith(settings.public_base)
         },
         "examples": {e.query.name: {"title": e.query.title, "text": e.text} for e in found},
     }

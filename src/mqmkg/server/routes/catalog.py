@@ -16,7 +16,6 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from mqmkg.errors import MqmkgError, NotFound, ParameterError
-from mqmkg.linking import links
 from mqmkg.queries import CannedQuery
 from mqmkg.server.errors import status_for
 from mqmkg.server.routes.sparql import EndpointDep
@@ -27,7 +26,7 @@ from mqmkg.sparql.formats import ALL_FORMATS, GRAPH_FORMATS, RESULT_FORMATS, For
 from mqmkg.sparql.guard import query_form
 from mqmkg.sparql.protocol import QueryRequest
 from mqmkg.web.assets import SELF_ONLY
-from mqmkg.web.editor import EXTENSIONS, example_text
+from mqmkg.web.editor import EXTENSIONS, example_text, wikidata_items
 from mqmkg.web.results import CellMaker, Table, highlight_sparql
 
 router = APIRouter(tags=["canned queries"])
@@ -179,14 +178,6 @@ def _run(
     return endpoint.answer(sparql, query.text, substitutions)
 
 
-def _wikidata_items(site: Site) -> dict[str, str]:
-    settings = site.settings
-    map_tsv = settings.graph_dir / "wikidata-map.tsv"
-    if not (map_tsv.is_file() and settings.reference_tsv.is_file()):
-        return {}
-    return {link.entity: link.item.rsplit("/", 1)[-1] for link in links(settings.reference_tsv, map_tsv)}
-
-
 def _run_page(
     site: Site, endpoint: SparqlEndpoint, request: Request, query: CannedQuery, values: dict[str, str]
 ) -> Response:
@@ -197,7 +188,7 @@ def _run_page(
     except MqmkgError as exc:
         return _page(site, query, values, error=str(exc), status=status_for(exc))
     seconds = time.perf_counter() - started
-    cells = CellMaker(site.link, _wikidata_items(site))
+    cells = CellMaker(site.link, wikidata_items(site.settings))
     table = cells.from_ntriples(result.body) if graph else cells.from_json(result.body)
     headers = dict(result.headers)
     run = Run(

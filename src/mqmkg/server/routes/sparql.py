@@ -14,7 +14,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mqmkg.errors import PayloadTooLarge, ProtocolError
-from mqmkg.linking import links
 from mqmkg.server.site import HTML, SiteDep
 from mqmkg.sparql.conneg import negotiate
 from mqmkg.sparql.endpoint import SparqlEndpoint
@@ -22,7 +21,7 @@ from mqmkg.sparql.formats import ALL_FORMATS
 from mqmkg.sparql.prefixes import HOUSE_PREFIXES, KNOWN_PREFIXES
 from mqmkg.sparql.protocol import HttpInput
 from mqmkg.web.assets import SELF_ONLY
-from mqmkg.web.editor import editor_config, examples
+from mqmkg.web.editor import editor_config, examples, wikidata_items
 
 router = APIRouter(tags=["SPARQL"])
 
@@ -150,8 +149,6 @@ def wants_editor(request: Request) -> bool:
 def editor_page(request: Request, site: SiteDep, endpoint: SparqlEndpoint) -> Response:
     """The query editor (YASGUI); it runs ``?query=``, if any, in the browser."""
     settings = site.settings
-    map_tsv = settings.graph_dir / "wikidata-map.tsv"
-    wikidata = links(settings.reference_tsv, map_tsv) if map_tsv.is_file() and settings.reference_tsv.is_file() else []
     found = examples(site.catalog)
     endpoint_url = str(request.url.replace(query="", fragment=""))
     response = site.render(
@@ -160,7 +157,7 @@ def editor_page(request: Request, site: SiteDep, endpoint: SparqlEndpoint) -> Re
         examples=found,
         prefixes=HOUSE_PREFIXES,
         settings=settings,
-        config=editor_config(settings, found, wikidata, endpoint_url),
+        config=editor_config(settings, found, wikidata_items(settings), endpoint_url),
     )
     response.headers["Content-Security-Policy"] = SELF_ONLY
     return response
