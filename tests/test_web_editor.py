@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -47,8 +48,10 @@ def type_query(page: Any, text: str) -> None:
 
 
 def wait_for_rows(page: Any) -> str:
-    page.wait_for_selector("#result-status:has-text(' in ')")
-    return page.inner_text("#result-status")
+    """Wait until the bar above the result says how many rows came, and in how long."""
+    status = page.locator("#result-status", has_text=re.compile(r"^[\d,]+ (rows?|triples?) in [\d.]+ s$"))
+    status.wait_for()
+    return str(status.inner_text())
 
 
 def table_rows(page: Any) -> list[list[str]]:
