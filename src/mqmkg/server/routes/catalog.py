@@ -18,9 +18,8 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from mqmkg.errors import MqmkgError, NotFound, ParameterError
 from mqmkg.queries import CannedQuery
 from mqmkg.server.errors import status_for
-from mqmkg.server.routes.sparql import EndpointDep
-from mqmkg.server.site import HTML, Site, SiteDep, prefers_html
-from mqmkg.sparql.conneg import negotiate
+from mqmkg.server.routes.sparql import EndpointDep, prefers_html_to_results
+from mqmkg.server.site import Site, SiteDep, prefers_html
 from mqmkg.sparql.endpoint import ROW_LIMIT_HEADER, ROWS_HEADER, TRUNCATED_HEADER, SparqlEndpoint, SparqlResponse
 from mqmkg.sparql.formats import ALL_FORMATS, GRAPH_FORMATS, RESULT_FORMATS, Format
 from mqmkg.sparql.guard import query_form
@@ -31,7 +30,6 @@ from mqmkg.web.results import CellMaker, Table, highlight_sparql
 
 router = APIRouter(tags=["canned queries"])
 SPARQL_QUERY = "application/sparql-query"
-_PROTOCOL_TYPES = tuple(media for f in ALL_FORMATS for media in (f.media_type, *f.aliases))
 
 
 def formats_for(query: CannedQuery) -> list[str]:
@@ -218,8 +216,7 @@ def run_query(name: str, request: Request, site: SiteDep, endpoint: EndpointDep)
     """
     query = _lookup(site, name)
     formats, values = _run_parameters(request)
-    accept = request.headers.get("accept")
-    if "html" in formats or (not formats and negotiate(accept, (*_PROTOCOL_TYPES, HTML)) == HTML):
+    if "html" in formats or (not formats and prefers_html_to_results(request.headers.get("accept"))):
         return _run_page(site, endpoint, request, query, values)
     result = _run(endpoint, request, query, values, formats)
     headers = dict(result.headers) | {

@@ -135,18 +135,21 @@ async def _respond(request: Request, endpoint: SparqlEndpoint, body: bytes) -> R
 _PROTOCOL_TYPES = tuple(media for f in ALL_FORMATS for media in (f.media_type, *f.aliases))
 
 
+def prefers_html_to_results(accept: str | None) -> bool:
+    """Tell whether ``Accept`` prefers HTML to every SPARQL result type: a browser, not ``*/*``."""
+    return negotiate(accept, (*_PROTOCOL_TYPES, HTML)) == HTML
+
+
 def wants_editor(request: Request) -> bool:
     """Tell whether a GET comes from a browser: no ``format=``, and HTML preferred to every SPARQL type.
 
     ``*/*`` alone (curl, most libraries) is not a browser and still gets results or the
     service description.
     """
-    if "format" in request.query_params:
-        return False
-    return negotiate(request.headers.get("accept"), (*_PROTOCOL_TYPES, HTML)) == HTML
+    return "format" not in request.query_params and prefers_html_to_results(request.headers.get("accept"))
 
 
-def editor_page(request: Request, site: SiteDep, endpoint: SparqlEndpoint) -> Response:
+def editor_page(request: Request, site: SiteDep) -> Response:
     """The query editor (YASGUI); it runs ``?query=``, if any, in the browser."""
     settings = site.settings
     found = examples(site.catalog)
@@ -177,7 +180,7 @@ async def sparql_get(request: Request, endpoint: EndpointDep, site: SiteDep) -> 
     instead, with ``?query=`` loaded and run: a result can be shared as a link.
     """
     if wants_editor(request):
-        return editor_page(request, site, endpoint)
+        return editor_page(request, site)
     return await _respond(request, endpoint, b"")
 
 
