@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-runtime browser serve test test-fast validate lint format export bench bench-smoke clean
+.PHONY: help install install-runtime browser serve test test-fast validate lint format export bench bench-smoke screenshots clean
 
 help: ## list the targets and the variables they read
 	@echo "make TARGET [HOST=$(HOST)] [PORT=$(PORT)]"
@@ -52,6 +52,9 @@ test-fast: install browser ## run the test suite without the slow tests
 
 validate: install-runtime ## SHACL + QC queries + quote checks; exit 1 on any ERROR, 2 if it cannot run
 	$(VENV)/bin/mqmkg validate --quiet
+
+screenshots: install browser ## regenerate docs/screenshots/*.png with the browser tests that take them
+	MQMKG_SCREENSHOTS_DIR=docs/screenshots $(PY) -m pytest -m browser -k screenshot -q
 
 lint: install ## ruff check and format check; parse every .rq and check the canned queries' headers
 	$(VENV)/bin/ruff check src tests bench

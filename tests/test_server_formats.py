@@ -153,14 +153,20 @@ def test_q_values_and_wildcards_over_http(live_server: LiveServer) -> None:
     assert get(live_server, query, "text/*;q=0.9, text/csv;q=0").headers["content-type"] == RESULT_TYPES["tsv"]
     assert get(live_server, query, "application/json").headers["content-type"] == "application/json"
     browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-    assert get(live_server, query, browser).headers["content-type"] == RESULT_TYPES["json"]
-    assert get(live_server, PEOPLE_CONSTRUCT, browser).headers["content-type"] == "text/turtle; charset=utf-8"
+    # A browser's GET gets the query editor (issue 9); a POST, or an explicit format=, still gets results.
+    assert get(live_server, query, browser).headers["content-type"] == "text/html; charset=utf-8"
+    posted = httpx.post(live_server.sparql, data={"query": query}, headers={"Accept": browser}, timeout=30)
+    assert posted.headers["content-type"] == RESULT_TYPES["json"]
+    assert (
+        get(live_server, PEOPLE_CONSTRUCT, browser, format="turtle").headers["content-type"]
+        == "text/turtle; charset=utf-8"
+    )
 
 
 @pytest.mark.parametrize(
     ("query", "accept", "params", "offered"),
     [
-        ("SELECT * {}", "text/html", {}, "application/sparql-results+json, application/sparql-results+xml"),
+        ("SELECT * {}", "image/png", {}, "application/sparql-results+json, application/sparql-results+xml"),
         (
             "SELECT * {}",
             "application/sparql-results+json;q=0, text/turtle",

@@ -78,6 +78,16 @@ class QuerySyntaxError(SparqlError):
         super().__init__(message)
 
 
+class UndeclaredPrefix(QuerySyntaxError):
+    """A prefixed name whose prefix is declared neither in the query nor among the house
+    prefixes; ``declaration`` is the ``PREFIX`` line to add when the vocabulary is known."""
+
+    def __init__(self, message: str, line: int | None, column: int | None, prefix: str, declaration: str | None):
+        self.prefix = prefix
+        self.declaration = declaration
+        super().__init__(message, line, column)
+
+
 class UpdateRefused(SparqlError):
     """A SPARQL Update (``update=``, ``application/sparql-update``, INSERT, LOAD, …): read-only endpoint."""
 

@@ -20,35 +20,40 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from mqmkg.config import DOC_IRI, GRAPH_BASE, INSTANCE_BASE, ONTOLOGY_NS, WIKIDATA_SPARQL, Settings
+from mqmkg.config import DOC_IRI, GRAPH_BASE, INSTANCE_BASE, WIKIDATA_SPARQL, Settings
 from mqmkg.release import Release, release_of
+from mqmkg.sparql.prefixes import HOUSE_PREFIXES
 from mqmkg.store import RDF_VALUE, dataset_quads
 
 if TYPE_CHECKING:
     from rdflib import Graph
     from rdflib.term import Node
 
+# The prefixes of the dumps: a subset of the house prefixes (mqmkg.sparql.prefixes), in this order.
 PREFIXES: dict[str, str] = {
-    "kg": INSTANCE_BASE,
-    "mqm": ONTOLOGY_NS,
-    "dcat": "http://www.w3.org/ns/dcat#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "oa": "http://www.w3.org/ns/oa#",
-    "org": "http://www.w3.org/ns/org#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "prov": "http://www.w3.org/ns/prov#",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "schema": "https://schema.org/",
-    "sd": "http://www.w3.org/ns/sparql-service-description#",
-    "sem": "http://semanticweb.cs.vu.nl/2009/11/sem/",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "spdx": "http://spdx.org/rdf/terms#",
-    "time": "http://www.w3.org/2006/time#",
-    "void": "http://rdfs.org/ns/void#",
-    "wd": "http://www.wikidata.org/entity/",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    name: HOUSE_PREFIXES[name]
+    for name in [
+        "kg",
+        "mqm",
+        "dcat",
+        "dcterms",
+        "foaf",
+        "oa",
+        "org",
+        "owl",
+        "prov",
+        "rdf",
+        "rdfs",
+        "schema",
+        "sd",
+        "sem",
+        "skos",
+        "spdx",
+        "time",
+        "void",
+        "wd",
+        "xsd",
+    ]
 }
 DATASET_IRI = "https://w3id.org/mqmkg/dataset"
 DEFAULT_PUBLIC_URL = "https://w3id.org/mqmkg/"

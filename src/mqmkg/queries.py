@@ -24,6 +24,7 @@ import pyoxigraph as ox
 
 from mqmkg.config import INSTANCE_BASE
 from mqmkg.errors import ParameterError, QueryFileError
+from mqmkg.sparql.guard import QUERY_FORMS, tokens
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 _HEADER = re.compile(r"^#\s*(\w+):\s*(.*?)\s*$")
@@ -31,6 +32,8 @@ _PARAM = re.compile(r"^(\w+)\s+(iri|string|date|integer)\s*=\s*(.*?)\s*;\s*(.+)$
 _DATE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 _INTEGER = re.compile(r"^[+-]?\d{1,18}$")
 REQUIRED = ("title", "description", "keywords")
+_DECLARED = re.compile(r"^\s*PREFIX\s+([A-Za-z][\w.-]*)\s*:\s*<([^>\s]*)>", re.IGNORECASE | re.MULTILINE)
+_LOCAL_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,62 @@ class CannedQuery:
         if unknown:
             raise ParameterError(f"unknown parameter(s) {', '.join(unknown)}; {self.name} takes {sorted(known)}")
         return {ox.Variable(p.name): p.term(values.get(p.name, p.default)) for p in self.parameters}
+
+    def with_values(self, values: Mapping[str, str] | None = None) -> str:
+        """Return the text with its parameters bound by a ``VALUES`` block, for editing by hand.
+
+        The block opens the ``WHERE`` group, so the group's FILTERs and the aggregates see
+        the values as they see substitutions; a ``DESCRIBE ?x`` without a group gets one.
+        The values are the defaults (or ``values``), checked and written as RDF terms.
+        """
+        bindings = self.substitutions(values)
+        if not bindings:
+            return self.text
+        declared = {namespace: prefix for prefix, namespace in _DECLARED.findall(self.text)}
+        names = " ".join(f"?{variable.value}" for variable in bindings)
+        terms = " ".join(_sparql_term(term, declared) for term in bindings.values())
+        block = f"VALUES ({names}) {{ ({terms}) }}"
+        at, opens_group = _group_start(self.text)
+        if opens_group:
+            return f"{self.text[:at]}\n  {block}{self.text[at:]}"
+        return f"{self.text[:at].rstrip()} WHERE {{ {block} }}\n{self.text[at:].lstrip()}"
+
+
+def _compact(iri: str, declared: Mapping[str, str]) -> str:
+    """Return ``prefix:local`` when the query declares the namespace and the local name is plain."""
+    for namespace, prefix in declared.items():
+        local = iri.removeprefix(namespace)
+        if local != iri and _LOCAL_NAME.fullmatch(local):
+            return f"{prefix}:{local}"
+    return f"<{iri}>"
+
+
+def _sparql_term(term: ox.NamedNode | ox.Literal, declared: Mapping[str, str]) -> str:
+    """Write a parameter value in SPARQL syntax, with the query's own prefixes where they fit."""
+    if isinstance(term, ox.NamedNode):
+        return _compact(term.value, declared)
+    if term.datatype.value == XSD + "string" or term.language:
+        return str(term)
+    return f"{ox.Literal(term.value)}^^{_compact(term.datatype.value, declared)}"
+
+
+def _group_start(text: str) -> tuple[int, bool]:
+    """Return where a query's WHERE group opens (just after its ``{``), or where a DESCRIBE's ends.
+
+    The second value tells which: True for a group, False for a ``DESCRIBE`` without one.
+    """
+    stream = list(tokens(text))
+    form = next((i for i, t in enumerate(stream) if t.kind == "word" and t.text.upper() in QUERY_FORMS), None)
+    if form is None:
+        raise QueryFileError("no SELECT, ASK, CONSTRUCT or DESCRIBE in the query")
+    where = next((i for i, t in enumerate(stream) if t.kind == "word" and t.text.upper() == "WHERE"), None)
+    start = form if where is None and stream[form].text.upper() in ("SELECT", "ASK") else where
+    if start is not None:
+        brace = next(t for t in stream[start:] if t.text == "{")
+        return brace.start + 1, True
+    described = stream[form + 1 :]
+    end = next((t for t in described if t.kind not in ("var", "iri", "pname") and t.text != "*"), None)
+    return (end.start if end else len(text.rstrip())), False
 
 
 def parse_query_file(path: Path) -> CannedQuery:

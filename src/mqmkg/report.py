@@ -21,27 +21,33 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from mqmkg.sparql.prefixes import HOUSE_PREFIXES
+
 LEVELS = ("ERROR", "WARN", "INFO")
 SEVERITIES = ("Violation", "Warning", "Info")
 
+# The prefixes reports shorten IRIs with: a subset of the house prefixes, in this order.
 PREFIXES: dict[str, str] = {
-    "kg": "https://w3id.org/mqmkg/id/",
-    "mqm": "https://w3id.org/mqmkg/ontology#",
-    "org": "http://www.w3.org/ns/org#",
-    "prov": "http://www.w3.org/ns/prov#",
-    "oa": "http://www.w3.org/ns/oa#",
-    "sem": "http://semanticweb.cs.vu.nl/2009/11/sem/",
-    "time": "http://www.w3.org/2006/time#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "schema": "https://schema.org/",
-    "wd": "http://www.wikidata.org/entity/",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "sh": "http://www.w3.org/ns/shacl#",
+    name: HOUSE_PREFIXES[name]
+    for name in [
+        "kg",
+        "mqm",
+        "org",
+        "prov",
+        "oa",
+        "sem",
+        "time",
+        "skos",
+        "dcterms",
+        "foaf",
+        "schema",
+        "wd",
+        "rdf",
+        "rdfs",
+        "owl",
+        "xsd",
+        "sh",
+    ]
 }
 _IRI = re.compile(r"<([^<>\"{}|^`\\\s]*)>")
 _LOCAL = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")

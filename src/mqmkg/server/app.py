@@ -17,7 +17,19 @@ from mqmkg.queries import load_catalog
 from mqmkg.server.access_log import AccessLogMiddleware
 from mqmkg.server.engine import Engine, once, start_engine
 from mqmkg.server.errors import install_error_handlers
-from mqmkg.server.routes import catalog, export, health, home, linked, relations, source, sparql, static, timeline
+from mqmkg.server.routes import (
+    catalog,
+    docs,
+    export,
+    health,
+    home,
+    linked,
+    relations,
+    source,
+    sparql,
+    static,
+    timeline,
+)
 from mqmkg.server.site import Published, Site, page_environment
 from mqmkg.sparql.cache import ResultCache
 from mqmkg.sparql.endpoint import EXPOSED_HEADERS, SparqlEndpoint, SparqlResponse
@@ -76,6 +88,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         summary="A curated knowledge graph of Pakistan's MQM, served over SPARQL 1.1",
         version=__version__,
         lifespan=lifespan,
+        docs_url=None,  # /docs and /redoc are served from vendored assets (routes/docs.py)
+        redoc_url=None,
     )
     app.state.sparql = endpoint
     app.state.site = site
@@ -99,4 +113,5 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.include_router(source.router)
     app.include_router(timeline.router)
     app.include_router(relations.router)
+    app.include_router(docs.router)
     return app

@@ -31,6 +31,7 @@ from mqmkg.errors import (
     ServerBusy,
     ServiceFailed,
     ServiceRefused,
+    UndeclaredPrefix,
     UnsupportedMediaType,
     UpdateRefused,
 )
@@ -92,6 +93,8 @@ async def _mqmkg_error(_request: Request, exc: Exception) -> JSONResponse:
         headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, QuerySyntaxError):
         extra = {"line": exc.line, "column": exc.column}
+    if isinstance(exc, UndeclaredPrefix):
+        extra |= {"prefix": exc.prefix, "declaration": exc.declaration}
     if isinstance(exc, NotAcceptable):
         extra = {"offered": list(exc.offered)}
     if isinstance(exc, NotFound) and exc.suggestions:

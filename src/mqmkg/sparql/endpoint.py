@@ -21,6 +21,7 @@ from mqmkg.errors import (
     ServiceFailed,
     ServiceRefused,
     SparqlError,
+    UndeclaredPrefix,
     UpdateRefused,
 )
 from mqmkg.sparql.cache import (
@@ -37,6 +38,7 @@ from mqmkg.sparql.dataset import Snapshot
 from mqmkg.sparql.formats import Choice, ResultKind, choose, describe_offers, formats_of
 from mqmkg.sparql.guard import UPDATE_KEYWORDS, mentions_service, nesting_depth, query_form
 from mqmkg.sparql.pool import PoolStatus
+from mqmkg.sparql.prefixes import HOUSE_PREFIXES
 from mqmkg.sparql.protocol import READ_ONLY, HttpInput, QueryRequest, parse_request
 from mqmkg.sparql.results import serialize_triples
 from mqmkg.sparql.service_description import service_description
@@ -100,6 +102,8 @@ def not_acceptable(kind: ResultKind, what: str) -> NotAcceptable:
 
 def refusal_error(refusal: Refusal) -> SparqlError:
     """Turn a worker's refusal record into the typed exception the error map knows."""
+    if refusal.error == "syntax" and refusal.prefix is not None:
+        return UndeclaredPrefix(refusal.message, refusal.line, refusal.column, refusal.prefix, refusal.declaration)
     if refusal.error == "syntax":
         return QuerySyntaxError(refusal.message, refusal.line, refusal.column)
     if refusal.error == "service-refused":
@@ -197,6 +201,7 @@ class SparqlEndpoint:
             max_rows=self.settings.max_rows,
             allowlist=self.settings.service_allowlist,
             substitutions=substitutions,
+            prefixes=tuple(HOUSE_PREFIXES.items()),
         )
         if not self.snapshot.fingerprint or volatile(query):  # data that may change: validated by bytes, never kept
             response = self.run(job, results, graph, form).cache_status("bypass")

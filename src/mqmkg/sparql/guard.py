@@ -18,7 +18,7 @@ keyword) by skipping the prologue, so updates sent as ``query=`` get a clear ref
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from mqmkg.errors import ServiceRefused
@@ -143,8 +143,12 @@ class ServiceCall:
     variable: str | None
 
 
-def service_calls(text: str, base_iri: str | None) -> list[ServiceCall]:
-    """Return every SERVICE clause of a query, IRIs resolved; raise ValueError if it does not parse."""
+def service_calls(text: str, base_iri: str | None, prefixes: Mapping[str, str] | None = None) -> list[ServiceCall]:
+    """Return every SERVICE clause of a query, IRIs resolved; raise ValueError if it does not parse.
+
+    ``prefixes`` are the prefixes the engine predeclares (the house prefixes): the query's
+    own ``PREFIX`` lines override them, as in the engine.
+    """
     import functools
 
     from rdflib.plugins.sparql.algebra import translatePName, translatePrologue, traverse
@@ -154,7 +158,7 @@ def service_calls(text: str, base_iri: str | None) -> list[ServiceCall]:
 
     try:
         parsed = parseQuery(text)
-        prologue = translatePrologue(parsed[0], base_iri)
+        prologue = translatePrologue(parsed[0], base_iri, initNs=dict(prefixes or {}))  # issue 9: house prefixes
         tree = traverse(parsed[1], functools.partial(translatePName, prologue=prologue))
     except RecursionError as exc:  # rdflib 7.6 recurses forever on SERVICE nested in SERVICE
         raise ValueError("too deeply nested for its grammar (nested SERVICE clauses are not supported)") from exc
@@ -176,13 +180,18 @@ def service_calls(text: str, base_iri: str | None) -> list[ServiceCall]:
     return found
 
 
-def check_services(text: str, base_iri: str | None, allowlist: tuple[str, ...]) -> tuple[str, ...]:
+def check_services(
+    text: str,
+    base_iri: str | None,
+    allowlist: tuple[str, ...],
+    prefixes: Mapping[str, str] | None = None,  # issue 9: the engine's predeclared prefixes
+) -> tuple[str, ...]:
     """Return the allow-listed endpoints a query calls; raise ServiceRefused for anything else."""
     if not mentions_service(text):
         return ()
     keywords = count_service_keywords(text)
     try:
-        calls = service_calls(text, base_iri)
+        calls = service_calls(text, base_iri, prefixes)
     except ValueError as exc:
         if keywords == 0:
             return ()  # "service" only in strings, comments or names; the engine reports the syntax error

@@ -207,9 +207,10 @@ class RemoteStore:
         """
         if use_default_graph_as_union:
             raise ValueError("the backend's default graph is already the union of its graphs")
-        prologue = "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in (prefixes or {}).items())
+        # On the query's first line, so that the backend's error positions keep their line numbers.
+        prologue = "".join(f"PREFIX {name}: <{ox.NamedNode(iri).value}> " for name, iri in (prefixes or {}).items())
         if base_iri:
-            prologue = f"BASE <{ox.NamedNode(base_iri).value}>\n" + prologue
+            prologue = f"BASE <{ox.NamedNode(base_iri).value}> " + prologue
         text = prologue + bind_values(query, substitutions or {})
         form: list[tuple[str, str]] = [("query", text)]
         if default_graph is not None:

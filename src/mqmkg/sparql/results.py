@@ -26,6 +26,7 @@ import pyoxigraph as ox
 
 from mqmkg.errors import NotAcceptable
 from mqmkg.sparql.formats import CSV, JSON, JSONLD, NTRIPLES, RDFXML, TSV, TURTLE, XML, Format
+from mqmkg.sparql.prefixes import HOUSE_PREFIXES
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
@@ -34,29 +35,8 @@ RESULTS_NS = "http://www.w3.org/2005/sparql-results#"
 # XML parsers turn a raw CR into LF (XML 1.0 §2.11): write it as a character reference.
 _XML_TEXT = {"\r": "&#13;"}
 
-# Prefixes offered to graph serialisers; only those a result uses are written.
-PREFIXES: dict[str, str] = {
-    "kg": "https://w3id.org/mqmkg/id/",
-    "mqm": "https://w3id.org/mqmkg/ontology#",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "org": "http://www.w3.org/ns/org#",
-    "prov": "http://www.w3.org/ns/prov#",
-    "oa": "http://www.w3.org/ns/oa#",
-    "sem": "http://semanticweb.cs.vu.nl/2009/11/sem/",
-    "time": "http://www.w3.org/2006/time#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "foaf": "http://xmlns.com/foaf/0.1/",
-    "schema": "https://schema.org/",
-    "wd": "http://www.wikidata.org/entity/",
-    "wdt": "http://www.wikidata.org/prop/direct/",
-    "sd": "http://www.w3.org/ns/sparql-service-description#",
-    "void": "http://rdfs.org/ns/void#",
-    "formats": "http://www.w3.org/ns/formats/",
-}
+# Prefixes offered to graph serialisers (the house prefixes); only those a result uses are written.
+PREFIXES = HOUSE_PREFIXES
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 Row = Sequence[Term | None]

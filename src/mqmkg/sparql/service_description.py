@@ -9,6 +9,7 @@ import pyoxigraph as ox
 
 from mqmkg.sparql.dataset import Snapshot
 from mqmkg.sparql.formats import ALL_FORMATS
+from mqmkg.sparql.prefixes import HOUSE_PREFIXES
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 VOID = "http://rdfs.org/ns/void#"
@@ -16,6 +17,8 @@ RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 RDFS_COMMENT = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment")
 DCTERMS_TITLE = ox.NamedNode("http://purl.org/dc/terms/title")
 XSD_INTEGER = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+XSD_ANY_URI = ox.NamedNode("http://www.w3.org/2001/XMLSchema#anyURI")
+SH = "http://www.w3.org/ns/shacl#"
 
 
 def _sd(name: str) -> ox.NamedNode:
@@ -24,6 +27,22 @@ def _sd(name: str) -> ox.NamedNode:
 
 def _count(n: int) -> ox.Literal:
     return ox.Literal(str(n), datatype=XSD_INTEGER)
+
+
+def prefix_declarations(service: ox.NamedNode) -> list[ox.Triple]:
+    """Describe the house prefixes as SHACL prefix declarations (``sh:declare``), as shapes/ does.
+
+    https://www.w3.org/TR/shacl/#sparql-prefixes
+    """
+    triples = []
+    for index, (prefix, namespace) in enumerate(HOUSE_PREFIXES.items()):
+        entry = ox.BlankNode(f"prefix{index}")
+        triples += [
+            ox.Triple(service, ox.NamedNode(SH + "declare"), entry),
+            ox.Triple(entry, ox.NamedNode(SH + "prefix"), ox.Literal(prefix)),
+            ox.Triple(entry, ox.NamedNode(SH + "namespace"), ox.Literal(namespace, datatype=XSD_ANY_URI)),
+        ]
+    return triples
 
 
 def service_description(
@@ -48,7 +67,8 @@ def service_description(
             ox.Literal(
                 f"Read-only SPARQL 1.1 Query endpoint. Each query has a deadline of {query_timeout:g} s; "
                 f"results are cut at {max_rows} rows (header X-MQMKG-Truncated); SERVICE may call only: "
-                f"{allowed}. The default graph is the union of all named graphs.",
+                f"{allowed}. The default graph is the union of all named graphs. The prefixes given by "
+                "sh:declare need no PREFIX line; a query's own PREFIX lines take precedence.",
                 language="en",
             ),
         ),
@@ -58,6 +78,7 @@ def service_description(
         ox.Triple(service, _sd("feature"), _sd("BasicFederatedQuery")),
     ]
     triples.extend(ox.Triple(service, _sd("resultFormat"), ox.NamedNode(f.w3c_iri)) for f in ALL_FORMATS)
+    triples.extend(prefix_declarations(service))
     triples.extend(
         [
             ox.Triple(service, _sd("defaultDataset"), dataset),

@@ -13,6 +13,7 @@ import itertools
 import os
 import re
 import signal
+from collections.abc import Mapping
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 
@@ -22,6 +23,7 @@ from mqmkg.errors import ServiceRefused
 from mqmkg.sparql.dataset import load_store
 from mqmkg.sparql.formats import BY_NAME, ResultKind
 from mqmkg.sparql.guard import check_services
+from mqmkg.sparql.prefixes import find_undeclared
 from mqmkg.sparql.results import serialize_boolean, serialize_solutions, serialize_triples
 
 _POSITION = re.compile(r"^error at (\d+):(\d+): (.*)$", re.DOTALL)
@@ -41,6 +43,9 @@ class Job:
     max_rows: int
     allowlist: tuple[str, ...]
     substitutions: tuple[tuple[str, ox.NamedNode | ox.Literal], ...] = ()
+    # Prefixes the query may use without declaring them (the house prefixes); the guard and
+    # the engine both read the query with them.
+    prefixes: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,8 @@ class Refusal:
     message: str
     line: int | None = None
     column: int | None = None
+    prefix: str | None = None  # an undeclared prefix: the prefix, and the PREFIX line to add if known
+    declaration: str | None = None
 
 
 @dataclass(frozen=True)
@@ -97,13 +104,22 @@ def rdflib_diagnosis(query: str) -> str | None:
     return None
 
 
-def syntax_refusal(exc: SyntaxError, query: str) -> Refusal:
+def syntax_refusal(exc: SyntaxError, query: str, prefixes: Mapping[str, str] | None = None) -> Refusal:
     """Turn pyoxigraph's ``error at LINE:COLUMN: message`` into a syntax refusal.
 
     The position is pyoxigraph's; rdflib's reading of the same error is appended when it
-    has one.
+    has one. An undeclared prefix (pyoxigraph: "Prefix not found", followed by a wall of
+    character ranges) is named instead, at its own position, with the line to add.
     """
     text = str(exc.msg if exc.msg else exc)
+    if "Prefix not found" in text:
+        undeclared = find_undeclared(query, prefixes or {})
+        if undeclared is not None:
+            where = f"line {undeclared.line}, column {undeclared.column}"
+            message = f"syntax error at {where}: {undeclared.message()}"
+            return Refusal(
+                "syntax", message, undeclared.line, undeclared.column, undeclared.prefix, undeclared.suggestion
+            )
     hint = rdflib_diagnosis(query)
     suffix = f" (rdflib: {hint})" if hint else ""
     match = _POSITION.match(text)
@@ -128,20 +144,27 @@ def _not_acceptable(kind: ResultKind) -> Refusal:
 
 def execute(store: ox.Store, job: Job) -> Answer | Refusal:
     """Evaluate one job against a store and serialise its result, or say why not."""
+    prefixes = dict(job.prefixes)
     try:
-        services = check_services(job.query, job.base_iri, job.allowlist)
+        services = check_services(job.query, job.base_iri, job.allowlist, prefixes=prefixes)
     except ServiceRefused as exc:
         return Refusal("service-refused", exc.message)
     try:
         bindings = {ox.Variable(name): term for name, term in job.substitutions}
-        result = store.query(job.query, base_iri=job.base_iri, substitutions=bindings or None, **_dataset_options(job))
+        result = store.query(
+            job.query,
+            base_iri=job.base_iri,
+            prefixes=prefixes or None,
+            substitutions=bindings or None,
+            **_dataset_options(job),
+        )
         if isinstance(result, ox.QueryBoolean):
             return _boolean(bool(result), job, services)
         if isinstance(result, ox.QuerySolutions):
             return _solutions(result, job, services)
         return _graph(result, job, services)
     except SyntaxError as exc:
-        return syntax_refusal(exc, job.query)
+        return syntax_refusal(exc, job.query, prefixes)
     except Exception as exc:  # the engine's evaluation errors: OSError, ValueError, …
         message = str(exc) or type(exc).__name__
         return Refusal("service-failed" if services else "evaluation", message)

@@ -30,12 +30,15 @@ def home(request: Request, site: SiteDep, endpoint: EndpointDep) -> Response:
         name: base + path
         for name, path in [
             ("sparql", "sparql"),
+            ("prefixes", "sparql/prefixes"),
             ("queries", "queries"),
             ("search", "search"),
             ("ontology", "ontology"),
             ("export", "export/"),
             ("void", ".well-known/void"),
             ("openapi", "openapi.json"),
+            ("docs", "docs"),
+            ("redoc", "redoc"),
             ("health", "health"),
         ]
     }

@@ -9,12 +9,19 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mqmkg.errors import PayloadTooLarge, ProtocolError
+from mqmkg.server.site import HTML, SiteDep
+from mqmkg.sparql.conneg import negotiate
 from mqmkg.sparql.endpoint import SparqlEndpoint, SparqlResponse
+from mqmkg.sparql.formats import ALL_FORMATS
+from mqmkg.sparql.prefixes import HOUSE_PREFIXES, KNOWN_PREFIXES
 from mqmkg.sparql.protocol import HttpInput
+from mqmkg.web.assets import SELF_ONLY
+from mqmkg.web.editor import editor_config, examples, wikidata_items
 
 router = APIRouter(tags=["SPARQL"])
 
@@ -131,16 +138,65 @@ def sparql_response(result: SparqlResponse) -> Response:
     return Response(content=result.body, status_code=result.status, headers=headers)
 
 
+# Every media type a SPARQL client may ask for; HTML comes last so it loses every tie (``*/*``).
+_PROTOCOL_TYPES = tuple(media for f in ALL_FORMATS for media in (f.media_type, *f.aliases))
+
+
+def prefers_html_to_results(accept: str | None) -> bool:
+    """Tell whether ``Accept`` prefers HTML to every SPARQL result type: a browser, not ``*/*``."""
+    return negotiate(accept, (*_PROTOCOL_TYPES, HTML)) == HTML
+
+
+def wants_editor(request: Request) -> bool:
+    """Tell whether a GET comes from a browser: no ``format=``, and HTML preferred to every SPARQL type.
+
+    ``*/*`` alone (curl, most libraries) is not a browser and still gets results or the
+    service description.
+    """
+    return "format" not in request.query_params and prefers_html_to_results(request.headers.get("accept"))
+
+
+def editor_page(request: Request, site: SiteDep) -> Response:
+    """The query editor (YASGUI); it runs ``?query=``, if any, in the browser."""
+    settings = site.settings
+    found = examples(site.catalog)
+    endpoint_url = str(request.url.replace(query="", fragment=""))
+    response = site.render(
+        "sparql.html",
+        endpoint_url=endpoint_url,
+        examples=found,
+        prefixes=HOUSE_PREFIXES,
+        settings=settings,
+        config=editor_config(settings, found, wikidata_items(settings), endpoint_url),
+    )
+    response.headers["Content-Security-Policy"] = SELF_ONLY
+    return response
+
+
 @router.get(
     "/sparql",
-    summary="SPARQL query via GET, or the service description",
+    summary="SPARQL query via GET, the service description, or (for browsers) the query editor",
     response_class=Response,
     responses=_RESPONSES,
     openapi_extra={"parameters": _PARAMETERS},
 )
-async def sparql_get(request: Request, endpoint: EndpointDep) -> Response:
-    """Run ``?query=`` (SPARQL 1.1 Protocol §2.1.1); with no query, describe the service."""
+async def sparql_get(request: Request, endpoint: EndpointDep, site: SiteDep) -> Response:
+    """Run ``?query=`` (SPARQL 1.1 Protocol §2.1.1); with no query, describe the service.
+
+    A browser (``Accept`` preferring ``text/html``, no ``format=``) gets the query editor
+    instead, with ``?query=`` loaded and run: a result can be shared as a link.
+    """
+    if wants_editor(request):
+        return editor_page(request, site)
     return await _respond(request, endpoint, b"")
+
+
+@router.get("/sparql/prefixes", summary="The house prefixes: usable in any query without a PREFIX line")
+def house_prefixes(request: Request) -> Response:
+    """``{prefix: namespace}`` (the prefix.cc format the editor reads); ``?known=1`` adds the
+    vocabularies the endpoint can name the PREFIX line of but does not predeclare."""
+    table = dict(HOUSE_PREFIXES) | (dict(KNOWN_PREFIXES) if request.query_params.get("known") else {})
+    return JSONResponse(table, headers={"Cache-Control": "public, max-age=3600"})
 
 
 @router.post(
