@@ -15,7 +15,8 @@ from mqmkg.config import INSTANCE_BASE, Settings
 from mqmkg.linked import GROUPS, Term, claim_index, entity_view, search, type_counts
 from mqmkg.provenance import source_view
 from mqmkg.relations import relations
-from mqmkg.server.site import Site, page_environment
+from mqmkg.release import Release
+from mqmkg.server.site import Published, Site, page_environment
 from mqmkg.source import SOURCE_SHA256, paragraphs, read_source, sentences
 from mqmkg.timeline import timeline
 from mqmkg.timevalues import TIME, When
@@ -117,8 +118,7 @@ def site_for(store: ox.Store) -> Site:
         settings=Settings(root=ROOT),
         store=store,
         catalog={},
-        dumps={},
-        quads=(),
+        published=lambda: Published((), {}, Release()),
         pages=page_environment(),
         assets=load_assets(),
     )
