@@ -346,3 +346,17 @@ def test_a_backend_that_does_not_answer_gives_504_at_the_deadline(tarpit: Listen
         assert httpx.get(server.url + "/health", timeout=30).status_code == 503
     finally:
         server.stop()
+
+
+def test_publish_sends_the_headers_it_is_given(listener: Listener) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MQMKG_")}
+    command = [sys.executable, "-m", "mqmkg", "publish", "--to", listener.url("/store"), "--timeout", "2"]
+    command += ["--header", "Authorization: Bearer s3cret", "--header", "X-Trace: publish-test"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env, cwd=ROOT)
+    assert done.returncode == 2 and done.stderr.startswith("error: cannot publish")  # the listener never answers
+    assert listener.connections, "no request reached the listener"
+    head = listener.connections[0].decode("latin-1").lower()
+    assert head.startswith("get /store?graph=https%3a%2f%2fw3id.org%2fmqmkg%2fgraph%2fagents ")
+    assert "authorization: bearer s3cret" in head and "x-trace: publish-test" in head
+    bad = subprocess.run([*command[:6], "--header", "no colon here"], capture_output=True, text=True, env=env, cwd=ROOT)
+    assert bad.returncode == 2 and "is not 'Name: value'" in bad.stderr

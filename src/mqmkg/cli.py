@@ -166,6 +166,13 @@ def publish(
     ],
     root: Annotated[Path | None, setting_option("root", "project root holding graph/ and ontology/", "DIR")] = None,
     timeout: Annotated[float, typer.Option(help="seconds each request may take", metavar="SECONDS")] = 300.0,
+    header: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="an HTTP header for every request, e.g. 'Authorization: Bearer TOKEN' (repeatable)",
+            metavar="NAME: VALUE",
+        ),
+    ] = None,
 ) -> None:
     """Put every named graph, and their union as the default graph, on a SPARQL 1.1 Graph Store.
 
@@ -174,8 +181,15 @@ def publish(
     """
     from mqmkg.publish import publish as publish_dataset
 
+    headers = {}
+    for item in header or []:
+        name, colon, value = item.partition(":")
+        if not colon or not name.strip():
+            typer.echo(f"error: --header {item!r} is not 'Name: value'", err=True)
+            raise typer.Exit(2)
+        headers[name.strip()] = value.strip()
     try:
-        publish_dataset(_settings(root), to, timeout=timeout, progress=typer.echo)
+        publish_dataset(_settings(root), to, timeout=timeout, headers=headers, progress=typer.echo)
     except MqmkgError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc

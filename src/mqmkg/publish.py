@@ -108,14 +108,22 @@ def publish_graph(client: httpx.Client, url: str, upload: GraphUpload) -> Outcom
 
 
 def publish(
-    settings: Settings, url: str, *, timeout: float = 300.0, progress: Callable[[str], None] = print
+    settings: Settings,
+    url: str,
+    *,
+    timeout: float = 300.0,
+    headers: dict[str, str] | None = None,
+    progress: Callable[[str], None] = print,
 ) -> list[Outcome]:
-    """Publish the dataset to the Graph Store at ``url``, reporting each graph through ``progress``."""
+    """Publish the dataset to the Graph Store at ``url``, reporting each graph through ``progress``.
+
+    ``headers`` go with every request (e.g. ``Authorization`` for a store that needs it).
+    """
     graphs = uploads(settings)
     progress(f"publishing {len(graphs) - 1} named graphs and their union to {url}")
     outcomes = []
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+        with httpx.Client(timeout=timeout, follow_redirects=False, headers=headers) as client:
             for index, upload in enumerate(graphs, start=1):
                 outcome = publish_graph(client, url, upload)
                 outcomes.append(outcome)
