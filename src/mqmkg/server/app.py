@@ -14,7 +14,7 @@ from mqmkg.export import canonical_quads, dumps_of
 from mqmkg.queries import load_catalog
 from mqmkg.server.access_log import AccessLogMiddleware
 from mqmkg.server.errors import install_error_handlers
-from mqmkg.server.routes import catalog, export, health, home, linked, sparql, static
+from mqmkg.server.routes import catalog, export, health, home, linked, reconcile, sparql, static
 from mqmkg.server.site import Site, page_environment
 from mqmkg.sparql.dataset import build_snapshot, load_store
 from mqmkg.sparql.endpoint import EXPOSED_HEADERS, SparqlEndpoint
@@ -85,4 +85,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(home.router)
     app.include_router(health.router)
     app.include_router(static.router)
+    app.include_router(reconcile.router)
     return app
