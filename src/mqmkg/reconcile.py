@@ -15,7 +15,7 @@ positions, conditions, roles). An entity's id is its IRI's local name (``altaf-h
 
 - 100 if the label equals the query once both are folded by ``mqmkg.linked.normalize``
   (case, accents, punctuation, brackets and spacing ignored: "MQM (A)" = "mqm-a" = "MQM(A)");
-- otherwise ``round(95 * max(chars, words))``. ``chars`` is the normalised Levenshtein
+- otherwise ``95 * max(chars, words)``, rounded half up. ``chars`` is the normalised Levenshtein
   similarity of the folded strings when both have at least 5 characters (typos: "Karachy" ~
   "Karachi"; shorter strings are acronyms, where one letter is another name: "MQM-P" is not
   "MQM-H"). ``words`` compares words: each query word counts its closest label word (1 if
@@ -509,7 +509,7 @@ def label_score(query_key: str, query_words: tuple[str, ...], label: Label) -> t
         matched = sum(max(_word_similarity(q, w) for w in label.words) for q in query_words)
         cover = matched / len(query_words) * (0.4 + 0.6 * min(1.0, matched / len(label.words)))
         words = max(2 * matched / (len(query_words) + len(label.words)), cover)
-    return round(95 * max(chars, words)), chars, words
+    return int(95 * max(chars, words) + 0.5), chars, words
 
 
 @dataclass(frozen=True)
