@@ -14,7 +14,7 @@ from mqmkg.export import canonical_quads, dumps_of
 from mqmkg.queries import load_catalog
 from mqmkg.server.access_log import AccessLogMiddleware
 from mqmkg.server.errors import install_error_handlers
-from mqmkg.server.routes import catalog, export, health, home, linked, reconcile, sparql, static
+from mqmkg.server.routes import catalog, export, health, home, linked, quality, reconcile, shacl, sparql, static
 from mqmkg.server.site import Site, page_environment
 from mqmkg.sparql.dataset import build_snapshot, load_store
 from mqmkg.sparql.endpoint import EXPOSED_HEADERS, SparqlEndpoint
@@ -86,4 +86,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(health.router)
     app.include_router(static.router)
     app.include_router(reconcile.router)
+    app.include_router(shacl.router)
+    app.include_router(quality.router)
     return app
