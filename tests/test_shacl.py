@@ -16,6 +16,7 @@ from mqmkg.config import Settings
 from mqmkg.errors import DataSyntaxError, ServerBusy, SubmissionRefused, ValidationTimeout
 from mqmkg.shacl import Base, Outcome, load_base, parse_submission, validate_submission
 from mqmkg.validation_worker import SubmissionJob, ValidationWorker
+from test_shapes import FIXTURE_LIST, Fixture, curie
 
 ROOT = Path(__file__).resolve().parents[1]
 KG = "https://w3id.org/mqmkg/id/"
@@ -67,7 +68,7 @@ def test_a_claim_resting_on_our_evidence_conforms(base: Base) -> None:
     outcome = check(base, GOOD_CLAIM)
     assert outcome.conforms and outcome.results == ()
     assert outcome.triples == 5
-    assert outcome.focus_nodes == 4  # the claim, kg:mqm-h, the page and the evidence sentence
+    assert outcome.focus_nodes == 9  # the claim, kg:mqm-h, the page, the evidence, and the five predicates
 
 
 def test_pyshacl_focus_nodes_option_misreports_nested_shapes(base: Base) -> None:
@@ -208,3 +209,33 @@ def test_a_busy_worker_makes_others_wait_then_refuses() -> None:
     finally:
         worker._lock.release()
         worker.close()
+
+
+def _canonical(term: str | None) -> str:
+    """Write a result term as the shape fixtures' ``# expect:`` lines do (CURIEs, ``-``, ``^p``)."""
+    if term is None:
+        return "-"
+    if term.startswith("^<"):
+        return "^" + curie(rdflib.URIRef(term[2:-1]))
+    return curie(rdflib.URIRef(term[1:-1])) if term.startswith("<") else term
+
+
+def _sample() -> list[Fixture]:
+    """One invalid fixture per shape file, and every shortcut fixture (shapes that target properties)."""
+    usable = [
+        f
+        for f in FIXTURE_LIST
+        if not f.valid and f.base == "default" and not f.nested and not any(e[0].startswith("[") for e in f.expect)
+    ]
+    first = {f.shape_file: f for f in reversed(usable)}
+    return sorted({*first.values(), *(f for f in usable if f.shape_file == "shortcut")}, key=lambda f: f.id)
+
+
+@pytest.mark.parametrize("fixture", _sample(), ids=lambda f: f.id)
+def test_the_shape_fixtures_give_their_expected_results_with_the_whole_graph(base: Base, fixture: Fixture) -> None:
+    """tests/test_shapes.py checks each fixture on a small base; here, on the whole graph, as /shacl does."""
+    outcome = check(base, fixture.path.read_text(encoding="utf-8"))
+    found = {
+        (_canonical(r.focus), _canonical(r.path), _canonical(r.component), _canonical(r.shape)) for r in outcome.results
+    }
+    assert found == set(fixture.expect)

@@ -75,6 +75,8 @@ class Coverage:
     sentences: int
     sentences_backed: int
     unbacked: tuple[tuple[int, int], ...]
+    letters: int  # characters of content that are not white space
+    letters_covered: int  # of those, the ones inside some claim's evidence
 
     @property
     def covered(self) -> int:
@@ -82,7 +84,8 @@ class Coverage:
 
     @property
     def share(self) -> float:
-        return self.covered / (self.end - self.start) if self.end > self.start else 0.0
+        """Return the share of the content's non-space characters that lie in evidence."""
+        return self.letters_covered / self.letters if self.letters else 0.0
 
     @property
     def max_depth(self) -> int:
@@ -142,7 +145,9 @@ def coverage(store: ox.Store, text: str) -> Coverage:
             spans.append(Span(offset, offset + 1, len(claims)))
     parts = sentences(text)
     unbacked = tuple((s.start, s.end) for s in parts if not any(claims_at[i - start] for i in range(s.start, s.end)))
-    return Coverage(start, end, tuple(spans), len(parts), len(parts) - len(unbacked), unbacked)
+    letters = [not text[i].isspace() for i in range(start, end)]
+    covered = sum(1 for i, letter in enumerate(letters) if letter and claims_at[i])
+    return Coverage(start, end, tuple(spans), len(parts), len(parts) - len(unbacked), unbacked, sum(letters), covered)
 
 
 def _names(store: ox.Store) -> dict[str, str]:
@@ -233,6 +238,8 @@ def quality_json(graph: GraphQuality, validation: dict[str, object], base: str) 
             "contentStart": cov.start,
             "contentEnd": cov.end,
             "coveredCharacters": cov.covered,
+            "letters": cov.letters,
+            "lettersCovered": cov.letters_covered,
             "share": round(cov.share, 4),
             "sentences": cov.sentences,
             "sentencesBacked": cov.sentences_backed,

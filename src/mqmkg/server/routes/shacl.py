@@ -38,6 +38,7 @@ REPORT_FORMATS: dict[str, Format] = {f.media_type: f for f in (TURTLE, JSONLD, N
 OFFERS = (TURTLE.media_type, JSONLD.media_type, NTRIPLES.media_type, JSON, HTML)
 _BY_NAME = {"turtle": TURTLE.media_type, "jsonld": JSONLD.media_type, "ntriples": NTRIPLES.media_type}
 _BY_NAME |= {"json": JSON, "html": HTML}
+_NAMES = {media_type: name for name, media_type in FORMAT_NAMES.items()}
 _ALIASES = {"application/x-turtle": "text/turtle", "application/turtle": "text/turtle"}
 
 
@@ -263,7 +264,7 @@ def service(request: Request, site: SiteDep, format: FormatQuery = None) -> Resp
 async def validate_data(request: Request, site: SiteDep, worker: WorkerDep, format: FormatQuery = None) -> Response:
     """Validate a Turtle, N-Triples or JSON-LD body; nothing is stored."""
     answer = wanted(request, format)
-    data = b""
+    data, media_type = b"", "text/turtle"
     try:
         data, media_type = await submitted(request, site.settings.shacl_max_bytes)
         outcome = await run_in_threadpool(validate, worker, site, data, media_type)
@@ -271,14 +272,16 @@ async def validate_data(request: Request, site: SiteDep, worker: WorkerDep, form
         if answer != HTML:
             raise
         text = data.decode("utf-8", "replace")
-        return page(site, status_for(exc), error=str(exc), line=getattr(exc, "line", None), data=text)
+        line = getattr(exc, "line", None)
+        return page(site, status_for(exc), error=str(exc), line=line, data=text, chosen=_NAMES.get(media_type))
     headers = {"Vary": "Accept", "X-SHACL-Conforms": str(outcome.conforms).lower()}
     if answer == JSON:
         return JSONResponse(summary(outcome), headers=headers)
     if answer == HTML:
         shown = [display(r) for r in outcome.results]
         text = data.decode("utf-8", "replace")
-        return page(site, outcome=outcome, results=shown, counts=summary(outcome)["counts"], data=text)
+        counts = summary(outcome)["counts"]
+        return page(site, outcome=outcome, results=shown, counts=counts, data=text, chosen=_NAMES.get(media_type))
     fmt = REPORT_FORMATS[answer]
     triples = [
         ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(outcome.report, format=ox.RdfFormat.N_TRIPLES)
