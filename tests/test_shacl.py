@@ -154,10 +154,13 @@ def test_json_ld_remote_contexts_are_never_fetched(listener: Listener) -> None:
     assert listener.connections == []
 
 
+def test_an_empty_graph_has_nothing_to_validate() -> None:
+    assert parse_submission(b"# only a comment\n", "text/turtle") == ()
+
+
 @pytest.mark.parametrize(
     ("data", "media_type", "message"),
     [
-        (b"", "text/turtle", "no triples"),
         (
             b'{"@id": "http://x/g", "@graph": [{"@id": "http://x/a", "http://x/b": "c"}]}',
             "application/ld+json",

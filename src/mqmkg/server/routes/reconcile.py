@@ -245,7 +245,8 @@ def service_get(
     openapi_extra=_FORM_BODY,
 )
 async def service_post(request: Request, site: SiteDep) -> JSONResponse:
-    """``queries=``, ``query=`` or ``extend=`` in an ``application/x-www-form-urlencoded`` body."""
+    """``queries=``, ``query=`` or ``extend=`` in an ``application/x-www-form-urlencoded`` body
+    (none of them: the manifest, as datasette-reconcile and csv-reconcile answer)."""
     media_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if media_type != FORM:
         raise UnsupportedMediaType(f"send the reconciliation queries as {FORM} (queries=, query= or extend=)")
@@ -256,8 +257,6 @@ async def service_post(request: Request, site: SiteDep) -> JSONResponse:
     except UnicodeDecodeError as exc:
         raise ReconciliationError(f"the form body is not UTF-8: {exc.reason} at byte {exc.start}") from None
     params = single_valued(pairs)
-    if not any(name in params for name in _OPERATIONS):
-        raise ReconciliationError("POST needs queries=, query= or extend= (GET /reconcile gives the manifest)")
     index = await run_in_threadpool(get_index, request)
     return JSONResponse(await run_in_threadpool(answer, index, params, server_url(request)))
 
@@ -321,7 +320,11 @@ def properties(
 @router.get(
     "/reconcile/preview",
     summary="A small HTML card of an entity, for OpenRefine's preview",
-    responses={200: {"description": "The card", "content": {"text/html": {}}}} | problem_responses(400),
+    responses={
+        200: {"description": "The card", "content": {"text/html": {}}},
+        404: {"description": "No such entity: a card saying so", "content": {"text/html": {}}},
+    }
+    | problem_responses(400),
 )
 def preview(
     request: Request,

@@ -26,7 +26,7 @@ from mqmkg.report import SEVERITIES, ShaclResult, compact
 from mqmkg.server.errors import problem_responses, status_for
 from mqmkg.server.routes.sparql import read_body
 from mqmkg.server.site import HTML, Site, SiteDep
-from mqmkg.shacl import FORMAT_NAMES, SUBMISSION_FORMATS, Outcome, parse_submission
+from mqmkg.shacl import FORMAT_NAMES, NOTHING, SUBMISSION_FORMATS, Outcome, parse_submission
 from mqmkg.sparql.conneg import negotiate
 from mqmkg.sparql.formats import JSONLD, NTRIPLES, TURTLE, Format
 from mqmkg.sparql.results import serialize_triples
@@ -216,6 +216,8 @@ async def submitted(request: Request, limit: int) -> tuple[bytes, str]:
 def validate(worker: ValidationWorker, site: Site, data: bytes, media_type: str) -> Outcome:
     """Parse (here, bounded by the size cap), then validate in the worker (bounded by the deadline)."""
     triples = parse_submission(data, media_type)
+    if not triples:
+        return NOTHING  # an empty graph conforms; no need to wake the validator
     job = SubmissionJob(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
     outcome = worker.run(job, site.settings.shacl_timeout, site.settings.queue_wait)
     assert isinstance(outcome, Outcome)
