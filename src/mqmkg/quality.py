@@ -18,12 +18,15 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
 from mqmkg.report import LEVELS, ValidationReport, compact
 from mqmkg.source import content_bounds, sentences
-from mqmkg.validate import QcCheck, load_check, run_check
+
+if TYPE_CHECKING:  # mqmkg.validate loads pySHACL: only when the report is first built
+    from mqmkg.validate import QcCheck
 
 UNLINKED_CHECK = "no-wikidata-link"
 _PREFIXES = """
@@ -160,6 +163,8 @@ def _names(store: ox.Store) -> dict[str, str]:
 
 def graph_quality(store: ox.Store, text: str, base: str, qc_dir: Path) -> GraphQuality:
     """Return coverage, claims per report, unlinked entities and class counts of the store."""
+    from mqmkg.validate import load_check, run_check
+
     names = _names(store)
     reports = sorted(
         (

@@ -28,18 +28,17 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
-import rdflib
-from pyshacl import validate as shacl_validate
-from pyshacl.shape import Shape
-from rdflib.namespace import RDF
 
 from mqmkg.config import DOC_IRI, Settings
 from mqmkg.errors import DataSyntaxError, SubmissionRefused
 from mqmkg.report import ShaclResult
 from mqmkg.source import read_source
-from mqmkg.validate import parse_dir, rdflib_graph, shacl_results
+
+if TYPE_CHECKING:  # rdflib and pySHACL load only in the validation process (server start-up stays fast)
+    import rdflib
 
 # Media types a submission may have, with the parser for each.
 SUBMISSION_FORMATS: dict[str, ox.RdfFormat] = {
@@ -88,6 +87,11 @@ def parse_submission(data: bytes, media_type: str) -> tuple[ox.Triple, ...]:
 
 def load_base(settings: Settings) -> Base:
     """Read ontology, graph, shapes and source text as ``mqmkg validate`` reads them."""
+    import rdflib
+    from rdflib.namespace import RDF
+
+    from mqmkg.validate import parse_dir, rdflib_graph
+
     ontology = parse_dir(settings.ontology_dir, "ontology")
     graph = parse_dir(settings.graph_dir, "graph")
     shapes = parse_dir(settings.shapes_dir, "shapes")
@@ -105,6 +109,9 @@ def focus_nodes(submission: rdflib.Graph) -> list[rdflib.term.Node]:
     Predicates count because some shapes target properties (a shortcut property is checked
     for a backing claim wherever it is used); the classes it types nodes with do not.
     """
+    import rdflib
+    from rdflib.namespace import RDF
+
     found = set(submission.subjects()) | set(submission.predicates())
     found.update(o for p, o in submission.predicate_objects() if p != RDF.type and not isinstance(o, rdflib.Literal))
     return sorted(found, key=str)
@@ -119,6 +126,8 @@ def only_focus(chosen: frozenset[rdflib.term.Node]) -> Iterator[None]:
     with ``chosen``. Meant for a process that validates one thing at a time (the validation
     worker), not for threads.
     """
+    from pyshacl.shape import Shape
+
     original = Shape.validate
 
     def validate(
@@ -151,6 +160,10 @@ NOTHING = Outcome(conforms=True, results=(), report=EMPTY_REPORT, triples=0, foc
 
 def validate_submission(base: Base, ntriples: bytes) -> Outcome:
     """Validate submitted N-Triples with the base; the base itself is left as it was."""
+    from pyshacl import validate as shacl_validate
+
+    from mqmkg.validate import rdflib_graph, shacl_results
+
     started = time.perf_counter()
     submission = rdflib_graph(ox.parse(ntriples, format=ox.RdfFormat.N_TRIPLES))
     data = base.data + submission  # a new graph: the base never sees the submission
