@@ -85,5 +85,5 @@ def test_quality_page(project_server: LiveServer, browser_page: OpenPage) -> Non
     shaded = page.locator(".quality-source span")  # type: ignore[attr-defined]
     assert shaded.count() > 20 and re.fullmatch(r"\d+ claims?", shaded.first.get_attribute("title"))
     assert page.locator(".quality-reports tbody tr").count() >= 5  # type: ignore[attr-defined]
-    assert page.locator("#wikidata li a", has_text="MQM Haqiqi").count() == 1  # type: ignore[attr-defined]
+    assert page.locator("#wikidata").get_by_role("link", name="MQM Haqiqi", exact=True).count() == 1  # type: ignore[attr-defined]
     log.assert_clean()

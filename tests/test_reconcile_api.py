@@ -269,12 +269,9 @@ def test_openrefine_session_over_the_csv(
 def test_suggest_services_conform(client: httpx.Client) -> None:
     entities = client.get("/reconcile/suggest/entity", params={"prefix": "kar"}).json()
     conforms("suggest-entities-response.json", entities)
-    assert entities["result"][0] == {
-        "id": "karachi",
-        "name": "Karachi",
-        "description": "place · Wikidata Q8660 (exact match)",
-        "notable": [{"id": "http://semanticweb.cs.vu.nl/2009/11/sem/Place", "name": "place"}],
-    }
+    first = entities["result"][0]
+    assert (first["id"], first["name"]) == ("karachi", "Karachi") and "Wikidata Q8660" in first["description"]
+    assert {"id": "http://semanticweb.cs.vu.nl/2009/11/sem/Place", "name": "place"} in first["notable"]
     types = client.get("/reconcile/suggest/type", params={"prefix": "pers"}).json()
     conforms("suggest-types-response.json", types)
     assert types["result"][0]["id"] == "http://xmlns.com/foaf/0.1/Person"
