@@ -60,6 +60,12 @@ class Settings:
     worker_memory_mb: int = 2048
     # Deepest bracket nesting a query may have (pyoxigraph's parser overflows at a few thousand).
     max_query_depth: int = 500
+    # /shacl: the largest submission in bytes; a validation takes about 0.1-0.3 s per node.
+    shacl_max_bytes: int = 262_144
+    # /shacl: the deadline of one validation in seconds; past it the validation process is killed.
+    shacl_timeout: float = 30.0
+    # /quality: the deadline of the full `mqmkg validate` run the page reports (once, on first request).
+    quality_timeout: float = 900.0
 
     @property
     def graph_dir(self) -> Path:

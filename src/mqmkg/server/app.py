@@ -23,7 +23,10 @@ from mqmkg.server.routes import (
     health,
     home,
     linked,
+    quality,
+    reconcile,
     relations,
+    shacl,
     source,
     sparql,
     static,
@@ -107,4 +110,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(timeline.router)
     app.include_router(relations.router)
     app.include_router(docs.router)
+    app.include_router(reconcile.router)
+    app.include_router(shacl.router)
+    app.include_router(quality.router)
     return app
