@@ -70,6 +70,12 @@ class Settings:
     # Answer from a remote SPARQL 1.1 endpoint (Oxigraph server, Fuseki, QLever, Virtuoso) instead
     # of the embedded store; the same limits, canned queries and pages apply (mqmkg.sparql.remote).
     backend: str = ""
+    # /shacl: the largest submission in bytes; a validation takes about 0.1-0.3 s per node.
+    shacl_max_bytes: int = 262_144
+    # /shacl: the deadline of one validation in seconds; past it the validation process is killed.
+    shacl_timeout: float = 30.0
+    # /quality: the deadline of the full `mqmkg validate` run the page reports (once, on first request).
+    quality_timeout: float = 900.0
 
     @property
     def graph_dir(self) -> Path:

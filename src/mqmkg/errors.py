@@ -168,3 +168,48 @@ class BackendUnavailable(BackendError):
 
 class BackendTimeout(BackendError):
     """The remote SPARQL server did not answer within the query's deadline (504)."""
+
+
+# Linking services: reconciliation (/reconcile), SHACL validation of contributed data (/shacl).
+
+
+class ReconciliationError(MqmkgError):
+    """A reconciliation, suggest or data extension request that breaks the Reconciliation
+    Service API v0.2 (a malformed ``queries=`` batch, an unknown type or property, ...)."""
+
+
+class BatchTooLarge(ReconciliationError):
+    """More queries in one batch (or ids in one extension) than the manifest's ``batchSize``."""
+
+
+class DataSyntaxError(MqmkgError):
+    """Submitted RDF does not parse; line and column are 1-based, as the parser reports them."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None):
+        self.line = line
+        self.column = column
+        super().__init__(message)
+
+
+class SubmissionRefused(MqmkgError):
+    """Submitted data that parses but cannot be validated (named graphs, RDF 1.2 triple terms)."""
+
+
+class SubmissionTooLarge(PayloadTooLarge):
+    """A /shacl submission larger than ``Settings.shacl_max_bytes``."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        SparqlError.__init__(self, f"data larger than {limit} bytes (Settings.shacl_max_bytes)")
+
+
+class ValidationTimeout(MqmkgError):
+    """A validation ran past its deadline; the process running it was killed."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        super().__init__(f"validation stopped after its deadline of {seconds:g} s; the validator was restarted")
+
+
+class ValidationAborted(MqmkgError):
+    """The validation process died or failed before answering."""

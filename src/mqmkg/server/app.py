@@ -24,7 +24,10 @@ from mqmkg.server.routes import (
     health,
     home,
     linked,
+    quality,
+    reconcile,
     relations,
+    shacl,
     source,
     sparql,
     static,
@@ -114,4 +117,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.include_router(timeline.router)
     app.include_router(relations.router)
     app.include_router(docs.router)
+    app.include_router(reconcile.router)
+    app.include_router(shacl.router)
+    app.include_router(quality.router)
     return app

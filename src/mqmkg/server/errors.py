@@ -18,6 +18,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from mqmkg.errors import (
     BackendError,
     BackendTimeout,
+    BatchTooLarge,
+    DataSyntaxError,
     MqmkgError,
     NotAcceptable,
     NotFound,
@@ -28,12 +30,16 @@ from mqmkg.errors import (
     QueryEvaluationError,
     QuerySyntaxError,
     QueryTimeout,
+    ReconciliationError,
     ServerBusy,
     ServiceFailed,
     ServiceRefused,
+    SubmissionRefused,
     UndeclaredPrefix,
     UnsupportedMediaType,
     UpdateRefused,
+    ValidationAborted,
+    ValidationTimeout,
 )
 
 log = logging.getLogger("mqmkg.server")
@@ -58,6 +64,13 @@ STATUS: dict[type[MqmkgError], int] = {
     QueryAborted: 503,
     BackendError: 502,
     BackendTimeout: 504,
+    # Linking services (/reconcile, /shacl).
+    ReconciliationError: 400,
+    BatchTooLarge: 413,
+    DataSyntaxError: 400,
+    SubmissionRefused: 400,
+    ValidationTimeout: 503,
+    ValidationAborted: 503,
 }
 
 
@@ -91,7 +104,7 @@ async def _mqmkg_error(_request: Request, exc: Exception) -> JSONResponse:
     extra: dict[str, object] = {}
     if isinstance(exc, ServerBusy):
         headers["Retry-After"] = str(exc.retry_after)
-    if isinstance(exc, QuerySyntaxError):
+    if isinstance(exc, QuerySyntaxError | DataSyntaxError):
         extra = {"line": exc.line, "column": exc.column}
     if isinstance(exc, UndeclaredPrefix):
         extra |= {"prefix": exc.prefix, "declaration": exc.declaration}
@@ -128,3 +141,26 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected)
+
+
+PROBLEM_SCHEMA: dict[str, object] = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "error"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "error": {"type": "string", "description": "the mqmkg exception class"},
+        "line": {"type": "integer"},
+        "column": {"type": "integer"},
+    },
+}
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, object]]:
+    """Return OpenAPI ``responses`` entries for error statuses answered as problem+json."""
+    return {
+        status: {"description": HTTPStatus(status).phrase, "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}}}
+        for status in statuses
+    }
