@@ -49,6 +49,16 @@ class Settings:
     worker_memory_mb: int = 2048
     # Deepest bracket nesting a query may have (pyoxigraph's parser overflows at a few thousand).
     max_query_depth: int = 500
+    # The server's public URL behind a reverse proxy (e.g. https://kg.example.org/): links, the
+    # service description and VoID use it whatever Host header a request carries. Empty: links
+    # follow the request's Host header (which must be a valid host[:port]).
+    public_url: str = ""
+    # Seconds a client has to send a whole request head (request line and headers), and a whole
+    # request body, before the connection is cut with 408 (slowloris); and how long an idle
+    # keep-alive connection stays open.
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    keep_alive_timeout: float = 5.0
 
     @property
     def graph_dir(self) -> Path:

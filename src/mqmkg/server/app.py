@@ -14,6 +14,8 @@ from mqmkg.export import canonical_quads, dumps_of
 from mqmkg.queries import load_catalog
 from mqmkg.server.access_log import AccessLogMiddleware
 from mqmkg.server.errors import install_error_handlers
+from mqmkg.server.methods import MethodsMiddleware
+from mqmkg.server.public_url import PublicUrl, PublicUrlMiddleware
 from mqmkg.server.routes import catalog, export, health, home, linked, sparql
 from mqmkg.server.site import Site, page_environment
 from mqmkg.sparql.dataset import build_snapshot, load_store
@@ -28,6 +30,8 @@ def create_app(settings: Settings) -> FastAPI:
     The store is built here, so a broken graph fails before the server binds; the query
     workers start with the app (lifespan) and stop with it.
     """
+    if settings.public_url:
+        PublicUrl.parse(settings.public_url)  # a wrong public URL fails here, not at the first request
     quads = dataset_quads(settings)
     snapshot = build_snapshot(settings, quads)
     canonical = canonical_quads(quads)
@@ -66,15 +70,17 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.sparql = endpoint
     app.state.site = site
+    app.add_middleware(MethodsMiddleware, router=app.router)
     install_error_handlers(app)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
         allow_credentials=False,
-        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
         allow_headers=["*"],
         expose_headers=list(EXPOSED_HEADERS),
     )
+    app.add_middleware(PublicUrlMiddleware, public_url=settings.public_url)
     app.add_middleware(AccessLogMiddleware)
     app.include_router(sparql.router)
     app.include_router(catalog.router)

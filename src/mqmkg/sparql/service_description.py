@@ -1,5 +1,11 @@
 """The SPARQL 1.1 Service Description returned by ``GET /sparql`` without a query.
 
+The service's IRI is the endpoint URL itself: ``<…/sparql> a sd:Service ; sd:endpoint
+<…/sparql>``. Clients that look for the service at the URL they fetched find it there
+(Comunica, for one, reads ``sd:endpoint`` only from a subject equal to the fetched URL or
+from a blank node), and every other reader sees an ordinary service description. The
+dataset and default graph hang off the same URL (``#dataset``, ``#default-graph``).
+
 https://www.w3.org/TR/sparql11-service-description/
 """
 
@@ -35,7 +41,7 @@ def service_description(
     allowlist: tuple[str, ...],
 ) -> list[ox.Triple]:
     """Return the triples describing the endpoint, its formats, features and dataset."""
-    service = ox.NamedNode(endpoint + "#service")
+    service = ox.NamedNode(endpoint)
     dataset = ox.NamedNode(endpoint + "#dataset")
     default_graph = ox.NamedNode(endpoint + "#default-graph")
     allowed = ", ".join(allowlist) if allowlist else "none"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl
-
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
@@ -13,7 +11,7 @@ from mqmkg.server.routes.sparql import EndpointDep
 from mqmkg.server.site import SiteDep, prefers_html
 from mqmkg.sparql.formats import GRAPH_FORMATS, RESULT_FORMATS
 from mqmkg.sparql.guard import query_form
-from mqmkg.sparql.protocol import QueryRequest
+from mqmkg.sparql.protocol import QueryRequest, parse_params
 
 router = APIRouter(tags=["canned queries"])
 SPARQL_QUERY = "application/sparql-query"
@@ -89,7 +87,7 @@ def show_query(name: str, request: Request, site: SiteDep) -> Response:
 def run_query(name: str, request: Request, site: SiteDep, endpoint: EndpointDep) -> Response:
     """Bind ``?param=value`` pairs as RDF terms (never into the text) and run it like ``/sparql``."""
     query = _lookup(site, name)
-    pairs = parse_qsl(request.url.query, keep_blank_values=True)
+    pairs = parse_params(request.scope.get("query_string", b""), "the URL query string")
     formats = tuple(value for key, value in pairs if key == "format")
     values: dict[str, str] = {}
     for key, value in pairs:

@@ -30,7 +30,7 @@ def index(request: Request, site: SiteDep) -> Response:
     return JSONResponse({"files": files}, headers={"Vary": "Accept"})
 
 
-@router.api_route("/export/{name}", methods=["GET", "HEAD"], summary="One dump (conditional GET by ETag)")
+@router.get("/export/{name}", summary="One dump (conditional GET by ETag)")
 def download(name: str, request: Request, site: SiteDep) -> Response:
     """Serve a dump byte for byte; ``If-None-Match`` with its ETag gives 304."""
     dump = site.dumps.get(name)

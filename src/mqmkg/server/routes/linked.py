@@ -14,8 +14,9 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from mqmkg.config import GRAPH_BASE, ONTOLOGY_NS
-from mqmkg.errors import NotAcceptable, NotFound
+from mqmkg.errors import InvalidIri, NotAcceptable, NotFound
 from mqmkg.export import void_turtle
+from mqmkg.iri import named_node
 from mqmkg.linked import entity_triples, entity_view, ontology_terms, ontology_triples, search
 from mqmkg.server.site import HTML, Site, SiteDep, prefers_html
 from mqmkg.sparql.formats import GRAPH_FORMATS, JSONLD, NTRIPLES, RDFXML, TURTLE, Format, ResultKind, choose
@@ -54,11 +55,11 @@ def negotiated_graph_format(request: Request) -> Format:
     return choice.format
 
 
-def _not_found(site: Site, iri: str, name: str, html: bool) -> Response:
+def _not_found(site: Site, iri: str, name: str, html: bool, why: str = "") -> Response:
     suggestions = search(site.store, name.replace("-", " "), limit=8)
     if html:
         return site.render("not_found.html", status=404, iri=iri, suggestions=suggestions)
-    raise NotFound(f"no entity {iri}", tuple({"iri": hit.iri, "name": hit.name} for hit in suggestions))
+    raise NotFound(f"no entity {iri}{why}", tuple({"iri": hit.iri, "name": hit.name} for hit in suggestions))
 
 
 @router.get("/id/{name:path}", summary="An entity: HTML page, or RDF by Accept or suffix")
@@ -67,6 +68,10 @@ def entity(name: str, request: Request, site: SiteDep) -> Response:
     bare, suffix_format = split_suffix(name)
     iri = site.settings.public_base + bare
     html = suffix_format is None and prefers_html(request.headers.get("accept"), GRAPH_TYPES)
+    try:
+        named_node(iri)
+    except InvalidIri as exc:  # e.g. /id/a%20b: no entity can have this name
+        return _not_found(site, iri, bare, html, f" ({exc.reason} at character {exc.position + 1})")
     view = entity_view(site.store, iri)
     if not view.exists:
         return _not_found(site, iri, bare, html)

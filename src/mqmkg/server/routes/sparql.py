@@ -10,7 +10,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mqmkg.errors import PayloadTooLarge, ProtocolError
 from mqmkg.sparql.endpoint import SparqlEndpoint
@@ -167,19 +166,3 @@ async def sparql_post(request: Request, endpoint: EndpointDep) -> Response:
     """Run a query sent in the body (SPARQL 1.1 Protocol §2.1.2 and §2.1.3)."""
     body = await read_body(request, endpoint.settings.max_body_bytes)
     return await _respond(request, endpoint, body)
-
-
-ALLOW = "GET, POST, OPTIONS"
-
-
-@router.api_route(
-    "/sparql",
-    methods=["PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"],
-    include_in_schema=False,
-    response_model=None,
-)
-async def sparql_other(request: Request) -> Response:
-    """Answer OPTIONS with the allowed methods; refuse other methods with 405 (bad_query_method)."""
-    if request.method == "OPTIONS":
-        return Response(status_code=204, headers={"Allow": ALLOW})
-    raise StarletteHTTPException(405, f"{request.method} is not a SPARQL query operation", headers={"Allow": ALLOW})
