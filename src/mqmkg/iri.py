@@ -51,6 +51,7 @@ _IRI = re.compile(IRI_PATTERN)
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 _NEVER = re.compile(f"[^A-Za-z0-9\\-._~{_SUB_DELIMS}:@/?#\\[\\]%{_UCS}{_PRIVATE}]")
 _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_BIDI = re.compile("[\u200e\u200f\u202a-\u202e]")  # RFC 3987 §4.1: MUST NOT appear in an IRI
 _IPV_FUTURE = re.compile(f"v[0-9A-Fa-f]+\\.[A-Za-z0-9._~\\-{_SUB_DELIMS}:]+")
 
 
@@ -86,6 +87,9 @@ def _first_problem(text: str) -> tuple[int, str]:
 
 def check_iri(text: str) -> str:
     """Return ``text`` if it is an IRI (RFC 3987), or raise InvalidIri with its first bad position."""
+    bidi = _BIDI.search(text)
+    if bidi:
+        return _raise(text, bidi.start(), f"bidirectional formatting character U+{ord(bidi.group()):04X} (RFC 3987 §4.1)")
     match = _IRI.fullmatch(text)
     if match and (match.group("ip") is None or _valid_ip_literal(match.group("ip"))):
         return text

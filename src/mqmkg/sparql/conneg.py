@@ -94,7 +94,7 @@ def _parameter(element: str, piece: str) -> tuple[str, str]:
 
 def parse_media_range(element: str) -> MediaRange:
     """Parse one Accept element, or raise MalformedHeader saying what is wrong with it."""
-    pieces = _split_outside_quotes(element, ";")
+    pieces = _split_outside_quotes(element, ";") or [""]
     full = pieces[0].lower()
     if full == "*":  # sent by some old Java clients for */*
         full = "*/*"
