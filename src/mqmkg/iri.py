@@ -89,7 +89,8 @@ def check_iri(text: str) -> str:
     """Return ``text`` if it is an IRI (RFC 3987), or raise InvalidIri with its first bad position."""
     bidi = _BIDI.search(text)
     if bidi:
-        return _raise(text, bidi.start(), f"bidirectional formatting character U+{ord(bidi.group()):04X} (RFC 3987 §4.1)")
+        reason = f"bidirectional formatting character U+{ord(bidi.group()):04X} (RFC 3987 §4.1)"
+        return _raise(text, bidi.start(), reason)
     match = _IRI.fullmatch(text)
     if match and (match.group("ip") is None or _valid_ip_literal(match.group("ip"))):
         return text
