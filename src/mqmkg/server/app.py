@@ -15,6 +15,7 @@ from mqmkg.queries import load_catalog
 from mqmkg.server.access_log import AccessLogMiddleware
 from mqmkg.server.errors import install_error_handlers
 from mqmkg.server.methods import MethodsMiddleware
+from mqmkg.server.openapi import install_openapi
 from mqmkg.server.public_url import PublicUrl, PublicUrlMiddleware
 from mqmkg.server.routes import catalog, export, health, home, linked, sparql
 from mqmkg.server.site import Site, page_environment
@@ -68,6 +69,7 @@ def create_app(settings: Settings) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
     )
+    install_openapi(app, site.catalog, {d.name: d.media_type for d in site.dumps.values()})
     app.state.sparql = endpoint
     app.state.site = site
     app.add_middleware(MethodsMiddleware, router=app.router)
