@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install serve test test-fast validate lint format export clean
+.PHONY: help install serve test test-fast validate lint format export clean nginx
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -25,7 +25,12 @@ install: $(VENV)/.installed ## create .venv from pyproject.toml (test extras inc
 serve: install ## build the store from graph/ and serve it on http://$(HOST):$(PORT)
 	$(VENV)/bin/mqmkg serve --host $(HOST) --port $(PORT)
 
-test: install lint ## lint, run the test suite, then validate the graph
+nginx: ## install Debian's nginx (for tests/test_deploy.py) with apt-get, only if it is missing
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+	  echo "nginx is missing; installing it with apt-get"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; }
+
+test: install lint nginx ## lint, run the test suite, then validate the graph
 	$(PY) -m pytest
 	$(VENV)/bin/mqmkg validate
 
