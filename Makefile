@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install serve test test-fast validate lint format export clean nginx
+.PHONY: help install serve test test-fast validate lint format export clean nginx comunica
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -30,7 +30,12 @@ nginx: ## install Debian's nginx (for tests/test_deploy.py) with apt-get, only i
 	  echo "nginx is missing; installing it with apt-get"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; }
 
-test: install lint nginx ## lint, run the test suite, then validate the graph
+comunica: ## install Comunica from npm into tests/comunica (for tests/test_comunica.py), only if it is missing
+	@[ -x tests/comunica/node_modules/.bin/comunica-sparql ] || { \
+	  echo "installing Comunica into tests/comunica with npm"; \
+	  cd tests/comunica && npm install --no-audit --no-fund --loglevel=error; }
+
+test: install lint nginx comunica ## lint, run the test suite, then validate the graph
 	$(PY) -m pytest
 	$(VENV)/bin/mqmkg validate
 
