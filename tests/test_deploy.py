@@ -2,7 +2,8 @@
 (Debian's, run in the foreground with its own prefix under tmp_path and stopped by PID) in
 front of a real mqmkg server, all on loopback (issue 8, defect 8).
 
-The server runs with short deadlines (head 2 s, body 3 s) so the slowloris tests are quick;
+The server runs with short deadlines (head 2 s, body 3 s, an unread response 2 s) so the
+slow-client tests are quick;
 nginx runs the deploy file as shipped, with only its addresses and host name filled in.
 """
 
@@ -26,7 +27,7 @@ from conftest import ENDPOINT_ROOT, ROOT, LiveServer, free_port, stop_process, w
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 SITE = ROOT / "deploy" / "nginx" / "mqmkg.conf"
 SD = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
-HEAD_TIMEOUT, BODY_TIMEOUT = 2.0, 3.0
+HEAD_TIMEOUT, BODY_TIMEOUT, SEND_TIMEOUT = 2.0, 3.0, 2.0
 NGINX_HEADER_TIMEOUT = 10.0  # client_header_timeout in deploy/nginx/mqmkg.conf
 
 
@@ -89,7 +90,12 @@ def proxied(
     listen = free_port()
     public = f"http://127.0.0.1:{listen}/"
     app = live_server_factory(
-        root=ENDPOINT_ROOT, public_url=public, header_timeout=HEAD_TIMEOUT, body_timeout=BODY_TIMEOUT, workers=1
+        root=ENDPOINT_ROOT,
+        public_url=public,
+        header_timeout=HEAD_TIMEOUT,
+        body_timeout=BODY_TIMEOUT,
+        send_timeout=SEND_TIMEOUT,
+        workers=1,
     )
     prefix = tmp_path_factory.mktemp("nginx")
     (prefix / "site.conf").write_text(site_config(int(app.url.rsplit(":", 1)[1]), listen))
@@ -256,3 +262,25 @@ def test_others_are_served_while_slow_clients_hold_connections(proxied: Proxied)
     finally:
         for sock in held:
             sock.close()
+
+
+def test_client_that_stops_reading_is_dropped(proxied: Proxied) -> None:
+    """A ~9.6 MB answer to a client that reads nothing: once the kernel buffers (4 MB here) and
+    the transport's are full, the server's writes pause; after ``send_timeout`` it hangs up."""
+    big = "a" * 8000
+    values = " ".join(str(n) for n in range(300))
+    query = f'SELECT ?x {{ VALUES ?n {{ {values} }} BIND(CONCAT("{big}", "{big}", "{big}", "{big}", STR(?n)) AS ?x) }}'
+    head = f"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\nContent-Length: {len(query)}"
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", app_port(proxied)))
+        sock.sendall(f"{head}\r\n\r\n{query}".encode())
+        assert wait_until(lambda: "client stopped reading for 2 s" in proxied.app.log(), 60)
+        sock.settimeout(10)
+        received = 0
+        try:
+            while chunk := sock.recv(1 << 20):
+                received += len(chunk)
+        except ConnectionResetError:
+            pass
+    assert 0 < received < 300 * 32_000  # cut short, not delivered

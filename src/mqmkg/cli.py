@@ -51,7 +51,7 @@ def serve(
         log_level="info",
         log_config=log_config,
         access_log=False,
-        http=timed_h11(settings.header_timeout, settings.body_timeout),
+        http=timed_h11(settings.header_timeout, settings.body_timeout, settings.send_timeout),
         timeout_keep_alive=settings.keep_alive_timeout,  # type: ignore[arg-type]
     )
 

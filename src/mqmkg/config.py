@@ -59,6 +59,8 @@ class Settings:
     header_timeout: float = 10.0
     body_timeout: float = 30.0
     keep_alive_timeout: float = 5.0
+    # Seconds a client may leave a response unread (the server's writes paused) before it is dropped.
+    send_timeout: float = 30.0
 
     @property
     def graph_dir(self) -> Path:

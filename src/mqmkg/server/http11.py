@@ -11,7 +11,9 @@ counted from when the server starts waiting, not reset by each byte:
 
 A client that misses one gets ``408 Request Timeout`` and the connection is closed. An
 idle connection that never started a request is closed quietly, as a keep-alive timeout
-would. The size of the head is bounded by h11 (``h11_max_incomplete_event_size``, 16 KiB
+would. A client that stops reading a response (its socket buffers full, so the server's
+writes are paused) for ``send_timeout`` seconds is disconnected, so a slow reader cannot
+hold a response in memory for ever. The size of the head is bounded by h11 (``h11_max_incomplete_event_size``, 16 KiB
 by default: a longer head gets 400); the body by ``Settings.max_body_bytes``.
 """
 
@@ -41,11 +43,13 @@ class TimedH11Protocol(H11Protocol):
 
     header_timeout: float = 10.0
     body_timeout: float = 30.0
+    send_timeout: float = 30.0
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._phase: str | None = None
         self._deadline: asyncio.TimerHandle | None = None
+        self._write_deadline: asyncio.TimerHandle | None = None
         self._started = 0.0
         self._received = False
 
@@ -64,7 +68,31 @@ class TimedH11Protocol(H11Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._set_phase(None)
+        self._writable()
         super().connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        if self._write_deadline is None:
+            self._write_deadline = self.loop.call_later(self.send_timeout, self._stalled)
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        self._writable()
+
+    def _writable(self) -> None:
+        if self._write_deadline is not None:
+            self._write_deadline.cancel()
+            self._write_deadline = None
+
+    def _stalled(self) -> None:
+        """The client has read nothing for ``send_timeout`` seconds: drop it and its buffers."""
+        self._write_deadline = None
+        scope = self.cycle.scope if self.cycle is not None else {}
+        host = self.client[0] if self.client else "-"
+        line = access_line(host, str(scope.get("method", "-")), str(scope.get("path", "-")), "-", "-", "-", 0.0)
+        log.info("%s (client stopped reading for %g s; connection dropped)", line, self.send_timeout)
+        self.transport.abort()
 
     def _follow_state(self) -> None:
         """Arm the deadline that fits what the client owes us now: a head, a body, or nothing."""
@@ -132,10 +160,10 @@ class TimedH11Protocol(H11Protocol):
         cycle.message_event.set()
 
 
-def timed_h11(header_timeout: float, body_timeout: float) -> type[TimedH11Protocol]:
+def timed_h11(header_timeout: float, body_timeout: float, send_timeout: float) -> type[TimedH11Protocol]:
     """Return the protocol class to pass as uvicorn's ``http=``, with these deadlines in seconds."""
     return type(
         "TimedH11Protocol",
         (TimedH11Protocol,),
-        {"header_timeout": header_timeout, "body_timeout": body_timeout},
+        {"header_timeout": header_timeout, "body_timeout": body_timeout, "send_timeout": send_timeout},
     )
