@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 
 from mqmkg.config import GRAPH_BASE, ONTOLOGY_NS
 from mqmkg.errors import InvalidIri, NotAcceptable, NotFound
-from mqmkg.export import void_turtle
+from mqmkg.export import canonical_quads, void_turtle
 from mqmkg.iri import named_node
 from mqmkg.linked import entity_triples, entity_view, ontology_terms, ontology_triples, search
 from mqmkg.server.site import HTML, Site, SiteDep, prefers_html
@@ -130,5 +130,6 @@ def void(request: Request, site: SiteDep) -> Response:
         site.quads,
         str(request.base_url),
     )
-    triples = list(ox.parse(data, format=ox.RdfFormat.TURTLE))
-    return graph_response(triples, fmt)
+    # Canonical blank node labels, so the same VoID is the same bytes (and GET and HEAD agree).
+    quads = canonical_quads(ox.parse(data, format=ox.RdfFormat.TURTLE))
+    return graph_response([ox.Triple(q.subject, q.predicate, q.object) for q in quads], fmt)
