@@ -117,6 +117,7 @@ def serve(
     import uvicorn
 
     from mqmkg.server.app import create_app
+    from mqmkg.server.http11 import timed_h11
 
     settings = _settings(root, host=host, port=port, store_path=store, query_timeout=timeout, workers=workers)
     try:
@@ -128,6 +129,7 @@ def serve(
     # uvicorn's own access log is off; mqmkg's loggers share uvicorn's handler.
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     log_config["loggers"]["mqmkg"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    # The h11 protocol with read deadlines (slowloris); see mqmkg.server.http11.
     uvicorn.run(
         application,
         host=settings.host,
@@ -135,6 +137,8 @@ def serve(
         log_level="info",
         log_config=log_config,
         access_log=False,
+        http=timed_h11(settings.header_timeout, settings.body_timeout, settings.send_timeout),
+        timeout_keep_alive=settings.keep_alive_timeout,  # type: ignore[arg-type]
     )
 
 

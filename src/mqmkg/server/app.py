@@ -16,6 +16,9 @@ from mqmkg.queries import load_catalog
 from mqmkg.release import release_of
 from mqmkg.server.access_log import AccessLogMiddleware
 from mqmkg.server.errors import install_error_handlers
+from mqmkg.server.methods import MethodsMiddleware
+from mqmkg.server.openapi import install_openapi
+from mqmkg.server.public_url import PublicUrl, PublicUrlMiddleware
 from mqmkg.server.routes import (
     catalog,
     docs,
@@ -46,6 +49,8 @@ def create_app(settings: Settings) -> FastAPI:
     The store is built here, so a broken graph fails before the server binds; the query
     workers start with the app (lifespan) and stop with it.
     """
+    if settings.public_url:
+        PublicUrl.parse(settings.public_url)  # a wrong public URL fails here, not at the first request
     quads = dataset_quads(settings)
     snapshot = build_snapshot(settings, quads)
     canonical = canonical_quads(quads)
@@ -87,17 +92,20 @@ def create_app(settings: Settings) -> FastAPI:
         docs_url=None,  # /docs and /redoc are served from vendored assets (routes/docs.py)
         redoc_url=None,
     )
+    install_openapi(app, site.catalog, {d.name: d.media_type for d in site.dumps.values()})
     app.state.sparql = endpoint
     app.state.site = site
+    app.add_middleware(MethodsMiddleware, router=app.router)
     install_error_handlers(app)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
         allow_credentials=False,
-        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
         allow_headers=["*"],
         expose_headers=list(EXPOSED_HEADERS),
     )
+    app.add_middleware(PublicUrlMiddleware, public_url=settings.public_url)
     app.add_middleware(AccessLogMiddleware)
     app.include_router(sparql.router)
     app.include_router(catalog.router)

@@ -84,17 +84,22 @@ class SparqlEndpoint:
         """Answer one HTTP request to ``/sparql``; raise a SparqlError subclass if it fails."""
         request = parse_request(inp)
         if request.query is None:
-            return self.describe(request)
+            return self.describe(request, inp.url)
         return self.answer(request, request.query)
 
-    def describe(self, request: QueryRequest) -> SparqlResponse:
-        """Return the service description in the negotiated graph format."""
+    def describe(self, request: QueryRequest, fetched: str | None = None) -> SparqlResponse:
+        """Return the service description in the negotiated graph format.
+
+        ``fetched`` is the URL the client asked for (the endpoint, perhaps with a query
+        string): the service is described under that IRI, where clients look for it.
+        """
         choice = choose(request.formats, request.accept, ResultKind.GRAPH)
         if choice is None:
             raise not_acceptable(ResultKind.GRAPH, "the service description")
         triples = service_description(
             request.endpoint,
             self.snapshot,
+            fetched=fetched,
             query_timeout=self.settings.query_timeout,
             max_rows=self.settings.max_rows,
             allowlist=self.settings.service_allowlist,

@@ -33,6 +33,12 @@ class HttpInput:
     accept: str | None
     endpoint: str
 
+    @property
+    def url(self) -> str:
+        """Return the URL the client asked for: the endpoint and the query string as sent."""
+        query = self.query_string.decode("latin-1")
+        return f"{self.endpoint}?{query}" if query else self.endpoint
+
 
 @dataclass(frozen=True)
 class QueryRequest:
