@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-runtime browser serve test test-fast validate lint format export bench bench-smoke screenshots clean
+.PHONY: help install install-runtime browser nginx comunica serve test test-fast validate lint format export bench bench-smoke screenshots clean
 
 help: ## list the targets and the variables they read
 	@echo "make TARGET [HOST=$(HOST)] [PORT=$(PORT)]"
@@ -43,7 +43,17 @@ browser: ## install Debian's chromium for the browser tests (apt-get, only where
 serve: install-runtime ## build the store from graph/ and serve it on http://$(HOST):$(PORT)/
 	$(VENV)/bin/mqmkg serve --host $(HOST) --port $(PORT)
 
-test: install browser lint ## lint, run the test suite, then validate the graph
+nginx: ## install Debian's nginx (for tests/test_deploy.py) with apt-get, only if it is missing
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+	  echo "nginx is missing; installing it with apt-get"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; }
+
+comunica: ## install Comunica from npm into tests/comunica (for tests/test_comunica.py), only if it is missing
+	@[ -x tests/comunica/node_modules/.bin/comunica-sparql ] || { \
+	  echo "installing Comunica into tests/comunica with npm"; \
+	  cd tests/comunica && npm install --no-audit --no-fund --loglevel=error; }
+
+test: install browser nginx comunica lint ## lint, run the test suite, then validate the graph
 	$(PY) -m pytest
 	$(VENV)/bin/mqmkg validate --quiet
 

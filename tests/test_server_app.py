@@ -66,7 +66,7 @@ def test_cors_is_open_for_reads_without_credentials(live_server: LiveServer) -> 
     assert preflight.headers["access-control-allow-origin"] == "*"
     assert "POST" in preflight.headers["access-control-allow-methods"]
     plain = httpx.options(live_server.sparql)
-    assert (plain.status_code, plain.headers["allow"]) == (204, "GET, POST, OPTIONS")
+    assert (plain.status_code, plain.headers["allow"]) == (204, "GET, HEAD, OPTIONS, POST")
     error = httpx.get(live_server.sparql, params={"query": "ASK {"}, headers=origin)
     assert error.headers["access-control-allow-origin"] == "*"  # errors are readable cross-origin too
 

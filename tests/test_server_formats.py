@@ -201,6 +201,7 @@ def test_service_description(live_server: LiveServer) -> None:
     assert response.headers["content-type"] == "text/turtle; charset=utf-8"
     graph = rdflib.Graph().parse(data=response.content, format="turtle")
     (service,) = graph.subjects(rdflib.RDF.type, SD.Service)
+    assert service == rdflib.URIRef(live_server.sparql)  # the URL fetched (what Comunica looks for)
     assert graph.value(service, SD.endpoint) == rdflib.URIRef(live_server.sparql)
     assert graph.value(service, SD.supportedLanguage) == SD.SPARQL11Query
     assert set(graph.objects(service, SD.feature)) == {SD.UnionDefaultGraph, SD.BasicFederatedQuery}
@@ -235,5 +236,11 @@ def test_service_description_conneg(live_server: LiveServer) -> None:
         assert response.headers["content-type"] == accept
         assert isomorphic(rdflib.Graph().parse(data=response.content, format=rdflib_format), turtle)
     response = httpx.get(live_server.sparql, params={"format": "ntriples"})
-    assert isomorphic(rdflib.Graph().parse(data=response.content, format="nt"), turtle)
+    ntriples = rdflib.Graph().parse(data=response.content, format="nt")
+    fetched, endpoint = rdflib.URIRef(live_server.sparql + "?format=ntriples"), rdflib.URIRef(live_server.sparql)
+    assert (fetched, SD.endpoint, endpoint) in ntriples  # the service is named by the URL fetched
+    renamed = rdflib.Graph()
+    for s, p, o in ntriples:
+        renamed.add((endpoint if s == fetched else s, p, o))
+    assert isomorphic(renamed, turtle)
     assert httpx.get(live_server.sparql, headers={"Accept": "application/sparql-results+json"}).status_code == 406

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from mqmkg.errors import MalformedHeader
 from mqmkg.sparql.conneg import MediaRange, negotiate, parse_accept, parse_media_range, quality
 from mqmkg.sparql.formats import (
     CSV,
@@ -35,15 +36,46 @@ def test_parse_media_range_reads_q_and_parameters() -> None:
     assert parse_media_range("application/json;q=.2") == MediaRange("application", "json", (), 0.2)
 
 
-@pytest.mark.parametrize("element", ["text", "*/json", "text/csv;q=2", "text/csv;q=high", "/csv", ""])
-def test_parse_media_range_rejects_malformed(element: str) -> None:
-    assert parse_media_range(element) is None
+@pytest.mark.parametrize(
+    ("element", "why"),
+    [
+        ("text", "type/subtype"),
+        ("*/json", "type/subtype"),
+        ("text/csv;q=2", "q=2 is not a quality"),
+        ("text/csv;q=high", "q=high is not a quality"),
+        ("text/csv;q=abc", "q=abc is not a quality"),
+        ("text/csv;q=-0.5", "q=-0.5 is not a quality"),
+        ("text/csv;q=1e-1", "q=1e-1 is not a quality"),
+        ("/csv", "type/subtype"),
+        ("text/c<sv", "type/subtype"),
+        ("text/csv;charset", "is not name=value"),
+        ("text/csv;a=b c", "neither a token nor a quoted string"),
+    ],
+)
+def test_malformed_accept_member_is_refused_naming_it(element: str, why: str) -> None:
+    with pytest.raises(MalformedHeader) as caught:
+        parse_accept(f"application/json, {element}")
+    assert caught.value.header == "Accept"
+    assert repr(element) in str(caught.value) and why in str(caught.value)
 
 
-def test_absent_empty_or_garbage_accept_means_anything() -> None:
-    for header in (None, "", "  ", "garbage, more garbage"):
+def test_absent_or_empty_accept_means_anything() -> None:
+    for header in (None, "", "  ", " , ,"):
         assert parse_accept(header) == [MediaRange("*", "*", (), 1.0)]
         assert negotiate(header, RESULTS) == "application/sparql-results+json"
+
+
+def test_java_default_accept_is_still_read() -> None:
+    """HttpURLConnection sends a bare ``*`` and ``q=.2``; both are unambiguous, so they are read."""
+    ranges = parse_accept("text/html, image/gif, image/jpeg, *; q=.2, */*; q=.2")
+    assert ranges[-2:] == [MediaRange("*", "*", (), 0.2)] * 2
+
+
+def test_quoted_parameter_values_keep_separators() -> None:
+    assert parse_accept('a/b;p="x;y\\"z";q=0.5, c/d') == [
+        MediaRange("a", "b", (("p", 'x;y"z'),), 0.5),
+        MediaRange("c", "d", (), 1.0),
+    ]
 
 
 def test_q_values_rank_offers() -> None:

@@ -137,18 +137,20 @@ def serve(
     )
     try:
         engine = start_engine(settings)  # the workers load while the web framework is imported
+        import uvicorn
+
+        from mqmkg.server.app import create_app
+        from mqmkg.server.http11 import timed_h11
+
+        application = create_app(settings, engine)
     except MqmkgError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    import uvicorn
-
-    from mqmkg.server.app import create_app
-
-    application = create_app(settings, engine)
     # One access-log line per request comes from mqmkg.access (with result rows), so
     # uvicorn's own access log is off; mqmkg's loggers share uvicorn's handler.
     log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     log_config["loggers"]["mqmkg"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    # The h11 protocol with read deadlines (slowloris); see mqmkg.server.http11.
     uvicorn.run(
         application,
         host=settings.host,
@@ -156,6 +158,8 @@ def serve(
         log_level="info",
         log_config=log_config,
         access_log=False,
+        http=timed_h11(settings.header_timeout, settings.body_timeout, settings.send_timeout),
+        timeout_keep_alive=settings.keep_alive_timeout,  # type: ignore[arg-type]
     )
 
 

@@ -76,6 +76,18 @@ class Settings:
     shacl_timeout: float = 30.0
     # /quality: the deadline of the full `mqmkg validate` run the page reports (once, on first request).
     quality_timeout: float = 900.0
+    # The server's public URL behind a reverse proxy (e.g. https://kg.example.org/): links, the
+    # service description and VoID use it whatever Host header a request carries. Empty: links
+    # follow the request's Host header (which must be a valid host[:port]).
+    public_url: str = ""
+    # Seconds a client has to send a whole request head (request line and headers), and a whole
+    # request body, before the connection is cut with 408 (slowloris); and how long an idle
+    # keep-alive connection stays open.
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    keep_alive_timeout: float = 5.0
+    # Seconds a client may leave a response unread (the server's writes paused) before it is dropped.
+    send_timeout: float = 30.0
 
     @property
     def graph_dir(self) -> Path:

@@ -147,7 +147,14 @@ class QueryFileError(MqmkgError):
 
 
 class ParameterError(MqmkgError):
-    """A query parameter cannot be bound: unknown name, or a value of the wrong form."""
+    """A query parameter cannot be bound: unknown name, or a value of the wrong form.
+
+    ``parameter`` names the offending parameter when there is one.
+    """
+
+    def __init__(self, message: str, parameter: str | None = None):
+        self.parameter = parameter
+        super().__init__(message)
 
 
 class LinkError(MqmkgError):
@@ -213,3 +220,25 @@ class ValidationTimeout(MqmkgError):
 
 class ValidationAborted(MqmkgError):
     """The validation process died or failed before answering."""
+
+
+class InvalidIri(MqmkgError):
+    """Text that is not an IRI (RFC 3987 §2.2); ``position`` is the 0-based index of the first problem."""
+
+    def __init__(self, text: str, position: int, reason: str):
+        self.text = text
+        self.position = position
+        self.reason = reason
+        super().__init__(f"{text!r} is not an IRI: {reason} (at character {position + 1})")
+
+
+class MalformedHeader(MqmkgError):
+    """A request header that does not follow its grammar (e.g. ``Accept: text/csv;q=abc``)."""
+
+    def __init__(self, header: str, message: str):
+        self.header = header
+        super().__init__(f"malformed {header} header: {message}")
+
+
+class SettingsError(MqmkgError):
+    """A setting whose value cannot work (e.g. a ``public_url`` that is not an http(s) URL)."""

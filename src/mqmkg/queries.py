@@ -8,7 +8,7 @@ Each file starts with ``#`` lines::
     # param: key string = U.S. DOS Feb 1996 ; the report's citation key
 
 A parameter has a name (a variable of the query, projected by its SELECT, as pyoxigraph
-substitutions require), a type (``iri``, ``string``, ``date``, ``integer``), a default and
+substitutions require), a type (``iri``, ``string``, ``date``, ``gYear``, ``integer``), a default and
 a description. Values are bound as RDF terms through pyoxigraph substitutions, never by
 editing the query text.
 """
@@ -16,24 +16,68 @@ editing the query text.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from mqmkg.config import INSTANCE_BASE
-from mqmkg.errors import ParameterError, QueryFileError
+from mqmkg.errors import InvalidIri, ParameterError, QueryFileError
+from mqmkg.iri import named_node
 from mqmkg.sparql.guard import QUERY_FORMS, tokens
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 _HEADER = re.compile(r"^#\s*(\w+):\s*(.*?)\s*$")
-_PARAM = re.compile(r"^(\w+)\s+(iri|string|date|integer)\s*=\s*(.*?)\s*;\s*(.+)$")
-_DATE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
-_INTEGER = re.compile(r"^[+-]?\d{1,18}$")
+_PARAM = re.compile(r"^(\w+)\s+(iri|string|date|gYear|integer)\s*=\s*(.*?)\s*;\s*(.+)$")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_GYEAR = re.compile(r"-?\d{4}")
+_INTEGER = re.compile(r"[+-]?\d{1,18}")
 REQUIRED = ("title", "description", "keywords")
 _DECLARED = re.compile(r"^\s*PREFIX\s+([A-Za-z][\w.-]*)\s*:\s*<([^>\s]*)>", re.IGNORECASE | re.MULTILINE)
 _LOCAL_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
+
+
+def _iri(value: str) -> ox.NamedNode:
+    """An IRI, or ``kg:name`` for an instance; checked against RFC 3987 (mqmkg.iri)."""
+    try:
+        return named_node(INSTANCE_BASE + value[3:] if value.startswith("kg:") else value)
+    except InvalidIri as exc:
+        raise ValueError(f"not an IRI (a full IRI or kg:name): {exc.reason} at character {exc.position + 1}") from exc
+
+
+def _date(value: str) -> ox.Literal:
+    """An ``xsd:date`` YYYY-MM-DD that names a day of the calendar (no 1992-02-31)."""
+    if not _DATE.fullmatch(value):
+        raise ValueError("not a date (YYYY-MM-DD)")
+    try:
+        date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"not a day of the calendar ({exc})") from exc
+    return ox.Literal(value, datatype=ox.NamedNode(XSD + "date"))
+
+
+def _gyear(value: str) -> ox.Literal:
+    """An ``xsd:gYear``: four digits, optionally negative."""
+    if not _GYEAR.fullmatch(value):
+        raise ValueError("not a year (YYYY)")
+    return ox.Literal(value, datatype=ox.NamedNode(XSD + "gYear"))
+
+
+def _integer(value: str) -> ox.Literal:
+    """An ``xsd:integer`` of at most 18 digits."""
+    if not _INTEGER.fullmatch(value):
+        raise ValueError("not an integer (at most 18 digits)")
+    return ox.Literal(value, datatype=ox.NamedNode(XSD + "integer"))
+
+
+_TYPED: dict[str, Callable[[str], ox.NamedNode | ox.Literal]] = {
+    "iri": _iri,
+    "date": _date,
+    "gYear": _gyear,
+    "integer": _integer,
+}
 
 
 @dataclass(frozen=True)
@@ -46,22 +90,17 @@ class Parameter:
     description: str
 
     def term(self, raw: str) -> ox.NamedNode | ox.Literal:
-        """Return the RDF term for a raw value, or raise ParameterError."""
-        value = raw.strip()
-        if self.kind == "iri":
-            iri = INSTANCE_BASE + value[3:] if value.startswith("kg:") else value
-            if not re.match(r"^[a-z][a-z0-9+.-]*:[^\s<>\"{}|\\^`]+$", iri, re.IGNORECASE):
-                raise ParameterError(f"{self.name}: {raw!r} is not an IRI (full IRI or kg:name)")
-            return ox.NamedNode(iri)
-        if self.kind == "date":
-            if not _DATE.match(value):
-                raise ParameterError(f"{self.name}: {raw!r} is not a date (YYYY-MM-DD)")
-            return ox.Literal(value, datatype=ox.NamedNode(XSD + "date"))
-        if self.kind == "integer":
-            if not _INTEGER.match(value):
-                raise ParameterError(f"{self.name}: {raw!r} is not an integer")
-            return ox.Literal(value, datatype=ox.NamedNode(XSD + "integer"))
-        return ox.Literal(raw)
+        """Return the RDF term for a raw value, or raise ParameterError naming the parameter.
+
+        A ``string`` is taken as given; every other type is checked for real (an IRI against
+        RFC 3987, a date against the calendar) after trimming surrounding spaces.
+        """
+        if self.kind == "string":
+            return ox.Literal(raw)
+        try:
+            return _TYPED[self.kind](raw.strip())
+        except ValueError as exc:
+            raise ParameterError(f"{self.name}: {raw!r} is {exc}", self.name) from exc
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,9 @@ from mqmkg.queries import load_catalog
 from mqmkg.server.access_log import AccessLogMiddleware
 from mqmkg.server.engine import Engine, once, start_engine
 from mqmkg.server.errors import install_error_handlers
+from mqmkg.server.methods import MethodsMiddleware
+from mqmkg.server.openapi import install_openapi
+from mqmkg.server.public_url import PublicUrl, PublicUrlMiddleware
 from mqmkg.server.routes import (
     catalog,
     docs,
@@ -63,6 +66,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     background; the server waits for them (lifespan) before it takes requests, and stops
     them when it stops. The dumps and VoID are made on their first request.
     """
+    if settings.public_url:
+        PublicUrl.parse(settings.public_url)  # a wrong public URL fails here, not at the first request
     engine = engine or start_engine(settings)
     site = Site(
         settings=settings,
@@ -94,17 +99,20 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         docs_url=None,  # /docs and /redoc are served from vendored assets (routes/docs.py)
         redoc_url=None,
     )
+    install_openapi(app, site.catalog, {d.name: d.media_type for d in site.dumps.values()})
     app.state.sparql = endpoint
     app.state.site = site
+    app.add_middleware(MethodsMiddleware, router=app.router)
     install_error_handlers(app)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
         allow_credentials=False,
-        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
         allow_headers=["*"],
         expose_headers=list(EXPOSED_HEADERS),
     )
+    app.add_middleware(PublicUrlMiddleware, public_url=settings.public_url)
     app.add_middleware(AccessLogMiddleware)
     app.include_router(sparql.router)
     app.include_router(catalog.router)

@@ -2,7 +2,9 @@
 
 Every error becomes an RFC 9457 ``application/problem+json`` body with a message a person
 can act on (and the line and column of a syntax error); never a stack trace. Only a bug
-gives a 500, and its traceback goes to the server log, not to the client.
+gives a 500, and its traceback goes to the server log once, not to the client. A client
+that hangs up before its request body arrived is logged as 499 (nginx's "client closed
+request"), with no traceback.
 """
 
 from __future__ import annotations
@@ -14,12 +16,17 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mqmkg.errors import (
     BackendError,
     BackendTimeout,
     BatchTooLarge,
     DataSyntaxError,
+    InvalidIri,
+    MalformedHeader,
     MqmkgError,
     NotAcceptable,
     NotFound,
@@ -45,10 +52,13 @@ from mqmkg.errors import (
 log = logging.getLogger("mqmkg.server")
 
 PROBLEM_JSON = "application/problem+json"
+CLIENT_CLOSED = 499  # nginx's code for a client that closed the connection before the answer
 
 STATUS: dict[type[MqmkgError], int] = {
     ProtocolError: 400,
     ParameterError: 400,
+    InvalidIri: 400,
+    MalformedHeader: 400,
     NotFound: 404,
     QuerySyntaxError: 400,
     QueryEvaluationError: 400,
@@ -112,6 +122,8 @@ async def _mqmkg_error(_request: Request, exc: Exception) -> JSONResponse:
         extra = {"offered": list(exc.offered)}
     if isinstance(exc, NotFound) and exc.suggestions:
         extra = {"suggestions": list(exc.suggestions)}
+    if isinstance(exc, ParameterError) and exc.parameter:
+        extra = {"parameter": exc.parameter}
     if status == 500:
         log.error("unmapped mqmkg error: %r", exc)
     return problem(status, str(exc), type(exc).__name__, headers or None, **extra)
@@ -130,17 +142,49 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return problem(400, f"invalid request: {exc.errors()}", "RequestValidationError")
 
 
-async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unexpected error", exc_info=exc)
-    return problem(500, "internal server error; the server log has the details", "InternalError")
+async def _client_closed(_request: Request, exc: Exception) -> Response:
+    """The client hung up before sending its whole request: nobody is left to answer."""
+    assert isinstance(exc, ClientDisconnect)
+    return Response(status_code=CLIENT_CLOSED)
+
+
+class UnexpectedErrorMiddleware:
+    """Turn an exception no handler maps (a bug) into one logged traceback and a 500 problem.
+
+    Starlette's own last-resort handler re-raises after answering, so the server would log
+    the same traceback twice; this middleware answers and stops there.
+    """
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:
+            log.exception("unexpected error in %s %r", scope.get("method"), scope.get("path"), exc_info=exc)
+            if not started:
+                response = problem(500, "internal server error; the server log has the details", "InternalError")
+                await response(scope, receive, send)
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Register the map on an app."""
+    """Register the map on an app (call before adding the CORS and access-log middleware)."""
     app.add_exception_handler(MqmkgError, _mqmkg_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(Exception, _unexpected)
+    app.add_exception_handler(ClientDisconnect, _client_closed)
+    app.add_middleware(UnexpectedErrorMiddleware)
 
 
 PROBLEM_SCHEMA: dict[str, object] = {

@@ -3,12 +3,26 @@
 Follows RFC 9110 §12.5.1: each offered type takes the quality of the most specific media
 range that matches it (``type/subtype`` over ``type/*`` over ``*/*``; more parameters are
 more specific), ``q=0`` means "not acceptable", and ties go to the server's order.
+
+A malformed Accept header is refused (400, :class:`MalformedHeader`) rather than read as
+``*/*``: a client that asked for ``text/csv;q=abc`` should learn that its header is wrong,
+not receive JSON. Oxigraph's server does the same for a bad q-value. Two old habits that
+are unambiguous are still read: ``*`` for ``*/*`` and a q-value such as ``.2`` or
+``0.8333`` (both in Java's default ``Accept``). Empty list members (``a, ,b``) are allowed
+by the list syntax (RFC 9110 §5.6.1).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from mqmkg.errors import MalformedHeader
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
+_QVALUE = re.compile(r"(?:0?\.\d+|[01](?:\.\d*)?)")
 
 
 @dataclass(frozen=True)
@@ -40,20 +54,20 @@ class MediaRange:
         return self.subtype in ("*", sub)
 
 
-def _split_elements(header: str) -> list[str]:
-    """Split on commas that are not inside a quoted parameter value."""
+def _split_outside_quotes(text: str, separator: str) -> list[str]:
+    """Split on ``separator`` where it is not inside a quoted string; drop empty members."""
     parts: list[str] = []
     current: list[str] = []
     quoted = False
     escaped = False
-    for char in header:
+    for char in text:
         if escaped:
             escaped = False
         elif char == "\\" and quoted:
             escaped = True
         elif char == '"':
             quoted = not quoted
-        elif char == "," and not quoted:
+        elif char == separator and not quoted:
             parts.append("".join(current))
             current = []
             continue
@@ -62,38 +76,47 @@ def _split_elements(header: str) -> list[str]:
     return [part.strip() for part in parts if part.strip()]
 
 
-def parse_media_range(element: str) -> MediaRange | None:
-    """Parse one Accept element; return None if it is malformed."""
-    pieces = [piece.strip() for piece in element.split(";")]
+def _bad(element: str, why: str) -> MalformedHeader:
+    return MalformedHeader("Accept", f"{element!r}: {why} (RFC 9110 §12.5.1)")
+
+
+def _parameter(element: str, piece: str) -> tuple[str, str]:
+    name, eq, value = piece.partition("=")
+    name, value = name.strip().lower(), value.strip()
+    if not eq or not _TOKEN.fullmatch(name):
+        raise _bad(element, f"parameter {piece.strip()!r} is not name=value")
+    if _QUOTED.fullmatch(value):
+        return name, re.sub(r"\\(.)", r"\1", value[1:-1])
+    if not _TOKEN.fullmatch(value):
+        raise _bad(element, f"parameter value {value!r} is neither a token nor a quoted string")
+    return name, value
+
+
+def parse_media_range(element: str) -> MediaRange:
+    """Parse one Accept element, or raise MalformedHeader saying what is wrong with it."""
+    pieces = _split_outside_quotes(element, ";") or [""]
     full = pieces[0].lower()
     if full == "*":  # sent by some old Java clients for */*
         full = "*/*"
     kind, slash, sub = full.partition("/")
-    if not slash or not kind or not sub or (kind == "*" and sub != "*"):
-        return None
+    if not slash or not _TOKEN.fullmatch(kind) or not _TOKEN.fullmatch(sub) or (kind == "*" and sub != "*"):
+        raise _bad(element, "a media range is type/subtype, type/* or */*")
     q = 1.0
     params: list[tuple[str, str]] = []
     for piece in pieces[1:]:
-        name, eq, value = piece.partition("=")
-        name = name.strip().lower()
-        value = value.strip().strip('"')
-        if not eq or not name:
-            continue
+        name, value = _parameter(element, piece)
         if name == "q":
-            try:
-                q = float(value)
-            except ValueError:
-                return None
-            if not 0.0 <= q <= 1.0:
-                return None
+            if not _QVALUE.fullmatch(value) or float(value) > 1.0:
+                raise _bad(element, f"q={value} is not a quality between 0 and 1")
+            q = float(value)
             break  # anything after q is an accept-extension, not a media-type parameter
         params.append((name, value))
     return MediaRange(kind, sub, tuple(params), q)
 
 
 def parse_accept(header: str | None) -> list[MediaRange]:
-    """Parse an Accept header; an absent, empty or wholly malformed one means ``*/*``."""
-    ranges = [r for r in (parse_media_range(e) for e in _split_elements(header or "")) if r is not None]
+    """Parse an Accept header; an absent or empty one means ``*/*``; a malformed one raises."""
+    ranges = [parse_media_range(element) for element in _split_outside_quotes(header or "", ",")]
     return ranges or [MediaRange("*", "*", (), 1.0)]
 
 

@@ -141,19 +141,24 @@ class SparqlEndpoint:
         """Answer one HTTP request to ``/sparql``; raise a SparqlError subclass if it fails."""
         request = parse_request(inp)
         if request.query is None:
-            description = self.describe(request)
+            description = self.describe(request, inp.url)
             control = cache_control(self.settings.result_max_age)
             return description.validated(strong_etag(description.body), control).unless_matched(inp.if_none_match)
         return self.answer(request, request.query, if_none_match=inp.if_none_match)
 
-    def describe(self, request: QueryRequest) -> SparqlResponse:
-        """Return the service description in the negotiated graph format."""
+    def describe(self, request: QueryRequest, fetched: str | None = None) -> SparqlResponse:
+        """Return the service description in the negotiated graph format.
+
+        ``fetched`` is the URL the client asked for (the endpoint, perhaps with a query
+        string): the service is described under that IRI, where clients look for it.
+        """
         choice = choose(request.formats, request.accept, ResultKind.GRAPH)
         if choice is None:
             raise not_acceptable(ResultKind.GRAPH, "the service description")
         triples = service_description(
             request.endpoint,
             self.snapshot,
+            fetched=fetched,
             query_timeout=self.settings.query_timeout,
             max_rows=self.settings.max_rows,
             allowlist=self.settings.service_allowlist,

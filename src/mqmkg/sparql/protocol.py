@@ -35,6 +35,12 @@ class HttpInput:
     # The client's If-None-Match header: a matching ETag gets 304 (mqmkg.sparql.cache).
     if_none_match: str | None = None
 
+    @property
+    def url(self) -> str:
+        """Return the URL the client asked for: the endpoint and the query string as sent."""
+        query = self.query_string.decode("latin-1")
+        return f"{self.endpoint}?{query}" if query else self.endpoint
+
 
 @dataclass(frozen=True)
 class QueryRequest:

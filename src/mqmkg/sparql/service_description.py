@@ -1,5 +1,13 @@
 """The SPARQL 1.1 Service Description returned by ``GET /sparql`` without a query.
 
+The service's IRI is the URL the client fetched: ``<…/sparql> a sd:Service ; sd:endpoint
+<…/sparql>``, or ``<…/sparql?format=turtle> a sd:Service ; sd:endpoint <…/sparql>`` when
+the description was asked for with a query string. Clients that look for the service at
+the URL they fetched find it there (Comunica, for one, reads ``sd:endpoint`` only from a
+subject equal to the fetched URL or from a blank node), and every other reader sees an
+ordinary service description. The dataset and default graph hang off the endpoint URL
+(``#dataset``, ``#default-graph``).
+
 https://www.w3.org/TR/sparql11-service-description/
 """
 
@@ -7,6 +15,7 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
+from mqmkg.iri import is_iri
 from mqmkg.sparql.dataset import Snapshot
 from mqmkg.sparql.formats import ALL_FORMATS
 from mqmkg.sparql.prefixes import HOUSE_PREFIXES
@@ -52,9 +61,14 @@ def service_description(
     query_timeout: float,
     max_rows: int,
     allowlist: tuple[str, ...],
+    fetched: str | None = None,
 ) -> list[ox.Triple]:
-    """Return the triples describing the endpoint, its formats, features and dataset."""
-    service = ox.NamedNode(endpoint + "#service")
+    """Return the triples describing the endpoint, its formats, features and dataset.
+
+    The service is named by ``fetched`` (the URL asked for) when that is an IRI, else by
+    ``endpoint``.
+    """
+    service = ox.NamedNode(fetched if fetched and is_iri(fetched) else endpoint)
     dataset = ox.NamedNode(endpoint + "#dataset")
     default_graph = ox.NamedNode(endpoint + "#default-graph")
     allowed = ", ".join(allowlist) if allowlist else "none"

@@ -174,7 +174,9 @@ class Zygote:
         """
         threads = len(os.listdir("/proc/self/task"))
         if threads != 1:
-            raise ZygoteError(errno.EBUSY, f"the zygote must be forked by a single-threaded process ({threads} threads)")
+            raise ZygoteError(
+                errno.EBUSY, f"the zygote must be forked by a single-threaded process ({threads} threads)"
+            )
         control, zygote_control = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         notices, zygote_notices = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         server_pid = os.getpid()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
@@ -23,7 +23,7 @@ from mqmkg.server.site import Site, SiteDep, prefers_html
 from mqmkg.sparql.endpoint import ROW_LIMIT_HEADER, ROWS_HEADER, TRUNCATED_HEADER, SparqlEndpoint, SparqlResponse
 from mqmkg.sparql.formats import ALL_FORMATS, GRAPH_FORMATS, RESULT_FORMATS, Format
 from mqmkg.sparql.guard import query_form
-from mqmkg.sparql.protocol import QueryRequest
+from mqmkg.sparql.protocol import QueryRequest, parse_params
 from mqmkg.web.assets import SELF_ONLY
 from mqmkg.web.editor import EXTENSIONS, example_text, wikidata_items
 from mqmkg.web.results import CellMaker, Table, highlight_sparql
@@ -149,7 +149,7 @@ def show_query(name: str, request: Request, site: SiteDep) -> Response:
 
 
 def _run_parameters(request: Request) -> tuple[tuple[str, ...], dict[str, str]]:
-    pairs = parse_qsl(request.url.query, keep_blank_values=True)
+    pairs = parse_params(request.scope.get("query_string", b""), "the URL query string")
     formats = tuple(value for key, value in pairs if key == "format")
     values: dict[str, str] = {}
     for key, value in pairs:

@@ -31,7 +31,6 @@ def index(request: Request, site: SiteDep) -> Response:
 
 
 @router.get("/export/{name}", summary="One dump (conditional GET by ETag)", operation_id="download_export")
-@router.head("/export/{name}", summary="One dump's headers, without the body", operation_id="head_export")
 def download(name: str, request: Request, site: SiteDep) -> Response:
     """Serve a dump byte for byte; ``If-None-Match`` with its ETag gives 304."""
     dump = site.dumps.get(name)

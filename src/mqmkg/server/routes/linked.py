@@ -14,8 +14,9 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from mqmkg.config import DOC_IRI, GRAPH_BASE, ONTOLOGY_NS
-from mqmkg.errors import NotAcceptable, NotFound, ParameterError
-from mqmkg.export import void_turtle
+from mqmkg.errors import InvalidIri, NotAcceptable, NotFound, ParameterError
+from mqmkg.export import canonical_quads, void_turtle
+from mqmkg.iri import named_node
 from mqmkg.linked import (
     GROUPS,
     LABEL_KINDS,
@@ -67,11 +68,11 @@ def negotiated_graph_format(request: Request) -> Format:
     return choice.format
 
 
-def _not_found(site: Site, iri: str, name: str, html: bool, named: tuple[str, ...] = ()) -> Response:
+def _not_found(site: Site, iri: str, name: str, html: bool, named: tuple[str, ...] = (), why: str = "") -> Response:
     suggestions = search(site.store, name.replace("-", " "), limit=max(8, len(named)))
     if html:
         return site.render("not_found.html", status=404, iri=iri, suggestions=suggestions)
-    message = f"no entity {iri}" + (f"; {name!r} names {len(named)} entities" if named else "")
+    message = f"no entity {iri}{why}" + (f"; {name!r} names {len(named)} entities" if named else "")
     raise NotFound(message, tuple({"iri": hit.iri, "name": hit.name} for hit in suggestions))
 
 
@@ -101,12 +102,17 @@ def entity(
     bare, suffix_format = split_suffix(name)
     iri = site.settings.public_base + bare
     html = suffix_format is None and prefers_html(request.headers.get("accept"), GRAPH_TYPES)
-    view = entity_view(site.store, iri)
-    if not view.exists:
+    try:
+        named_node(iri)
+        why = ""
+    except InvalidIri as exc:  # e.g. /id/MQM%20(A): no entity has this IRI, but it may be one's name
+        why = f" ({exc.reason} at character {exc.position + 1})"
+    view = entity_view(site.store, iri) if not why else None
+    if view is None or not view.exists:
         named = entities_named(site.store, bare, site.settings.public_base)
         if len(named) == 1:
             return _redirect_to_named(site, named[0], name[len(bare) :], request)
-        return _not_found(site, iri, bare, html, named)
+        return _not_found(site, iri, bare, html, named, why)
     if html:
         alternates = [(fmt.media_type, f"/id/{bare}{suffix}") for suffix, fmt in SUFFIXES.items()]
         return site.render(
@@ -198,5 +204,6 @@ def void(request: Request, site: SiteDep) -> Response:
     """The dataset, its endpoint, its dumps (with checksums) and triple counts; Turtle by default."""
     fmt = negotiated_graph_format(request)
     data = void_turtle(list(site.dumps.values()), site.quads, str(request.base_url), site.release)
-    triples = list(ox.parse(data, format=ox.RdfFormat.TURTLE))
-    return graph_response(triples, fmt)
+    # Canonical blank node labels, so the same VoID is the same bytes (and GET and HEAD agree).
+    quads = canonical_quads(ox.parse(data, format=ox.RdfFormat.TURTLE))
+    return graph_response([ox.Triple(q.subject, q.predicate, q.object) for q in quads], fmt)

@@ -1,0 +1,169 @@
+"""uvicorn's HTTP/1.1 protocol (h11) with deadlines for reading a request's head and body.
+
+uvicorn closes idle keep-alive connections (``timeout_keep_alive``) but sets no limit on
+how long a client may take to send a request: one byte every few seconds keeps a
+connection and its buffers forever (slowloris). This subclass adds two deadlines, both
+counted from when the server starts waiting, not reset by each byte:
+
+- the request head (request line and headers) must be complete within
+  ``header_timeout`` seconds of the connection opening or of the previous response;
+- the body must be complete within ``body_timeout`` seconds of the head.
+
+A client that misses one gets ``408 Request Timeout`` and the connection is closed. An
+idle connection that never started a request is closed quietly, as a keep-alive timeout
+would. A client that stops reading a response (its socket buffers full, so the server's
+writes are paused) for ``send_timeout`` seconds is disconnected, so a slow reader cannot
+hold a response in memory for ever. The size of the head is bounded by h11 (``h11_max_incomplete_event_size``, 16 KiB
+by default: a longer head gets 400); the body by ``Settings.max_body_bytes``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from mqmkg.server.access_log import READ_TIMEOUT_KEY, access_line
+
+log = logging.getLogger("mqmkg.access")
+_TIMEOUT_BODY = b"request not received in time\n"
+_TIMEOUT_HEADERS = [
+    (b"content-type", b"text/plain; charset=utf-8"),
+    (b"content-length", str(len(_TIMEOUT_BODY)).encode()),
+    (b"connection", b"close"),
+]
+
+
+class TimedH11Protocol(H11Protocol):
+    """An h11 protocol that cuts requests whose head or body arrives too slowly."""
+
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    send_timeout: float = 30.0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._phase: str | None = None
+        self._deadline: asyncio.TimerHandle | None = None
+        self._write_deadline: asyncio.TimerHandle | None = None
+        self._started = 0.0
+        self._received = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:  # type: ignore[override]
+        super().connection_made(transport)  # type: ignore[arg-type]
+        self._follow_state()
+
+    def data_received(self, data: bytes) -> None:
+        self._received = True
+        super().data_received(data)
+        self._follow_state()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        self._follow_state()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._set_phase(None)
+        self._writable()
+        super().connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        if self._write_deadline is None:
+            self._write_deadline = self.loop.call_later(self.send_timeout, self._stalled)
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        self._writable()
+
+    def _writable(self) -> None:
+        if self._write_deadline is not None:
+            self._write_deadline.cancel()
+            self._write_deadline = None
+
+    def _stalled(self) -> None:
+        """The client has read nothing for ``send_timeout`` seconds: drop it and its buffers."""
+        self._write_deadline = None
+        scope = self.cycle.scope if self.cycle is not None else {}
+        host = self.client[0] if self.client else "-"
+        line = access_line(host, str(scope.get("method", "-")), str(scope.get("path", "-")), "-", "-", "-", 0.0)
+        log.info("%s (client stopped reading for %g s; connection dropped)", line, self.send_timeout)
+        self.transport.abort()
+
+    def _follow_state(self) -> None:
+        """Arm the deadline that fits what the client owes us now: a head, a body, or nothing."""
+        if self.transport is None or self.transport.is_closing():
+            self._set_phase(None)
+        elif self.conn.their_state is h11.IDLE:
+            self._set_phase("head")
+        elif self.conn.their_state is h11.SEND_BODY:
+            self._set_phase("body")
+        else:
+            self._set_phase(None)
+
+    def _set_phase(self, phase: str | None) -> None:
+        if phase == self._phase:
+            return
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+        self._phase = phase
+        self._started = time.perf_counter()
+        if phase == "head":
+            self._received = False
+            self._deadline = self.loop.call_later(self.header_timeout, self._expired, phase)
+        elif phase == "body":
+            self._deadline = self.loop.call_later(self.body_timeout, self._expired, phase)
+
+    def _expired(self, phase: str) -> None:
+        self._deadline = None
+        self._phase = None
+        if self.transport.is_closing():
+            return
+        if phase == "head" and not self._received:
+            self.transport.close()  # an idle connection: close it as a keep-alive timeout does
+            return
+        if phase == "head":
+            self._log_head_timeout()
+            self.transport.write(
+                b"HTTP/1.1 408 Request Timeout\r\n"
+                + b"".join(name + b": " + value + b"\r\n" for name, value in _TIMEOUT_HEADERS)
+                + b"\r\n"
+                + _TIMEOUT_BODY
+            )
+        else:
+            self._answer_body_timeout()
+        self.transport.close()
+
+    def _log_head_timeout(self) -> None:
+        host = self.client[0] if self.client else "-"
+        ms = (time.perf_counter() - self._started) * 1000
+        log.info("%s", access_line(host, "-", "-", "408", "-", "-", ms) + " (request head too slow)")
+
+    def _answer_body_timeout(self) -> None:
+        """Send 408 if the app has not answered yet, and tell the app the client is gone."""
+        cycle = self.cycle
+        if cycle is None or cycle.response_started:
+            return
+        cycle.scope[READ_TIMEOUT_KEY] = True  # type: ignore[typeddict-unknown-key]
+        for event in (
+            h11.Response(status_code=408, headers=_TIMEOUT_HEADERS, reason=b"Request Timeout"),
+            h11.Data(data=_TIMEOUT_BODY),
+            h11.EndOfMessage(),
+        ):
+            self.transport.write(self.conn.send(event) or b"")
+        cycle.response_started = cycle.response_complete = cycle.disconnected = True
+        cycle.message_event.set()
+
+
+def timed_h11(header_timeout: float, body_timeout: float, send_timeout: float) -> type[TimedH11Protocol]:
+    """Return the protocol class to pass as uvicorn's ``http=``, with these deadlines in seconds."""
+    return type(
+        "TimedH11Protocol",
+        (TimedH11Protocol,),
+        {"header_timeout": header_timeout, "body_timeout": body_timeout, "send_timeout": send_timeout},
+    )
