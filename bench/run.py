@@ -132,6 +132,7 @@ def sequential(client: httpx.Client, url: str, job: workload.Workload, requests:
 
 
 _RPS = re.compile(r"Requests/sec:\s+([\d.]+)")
+_TOTAL = re.compile(r"(\d+) requests in ([\d.]+)(m?s)")
 _NON2XX = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
 _ERRORS = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
 
@@ -140,11 +141,17 @@ def throughput(url: str, job: workload.Workload, seconds: float, figures: Figure
     target = f"{url}?{urlencode({'query': job.text})}"
     command = ["wrk", "-t2", "-c16", f"-d{seconds:g}s", "--timeout", "10s", "-H", f"Accept: {job.accept}", target]
     out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60).stdout
-    match = _RPS.search(out)
-    figures.rps = float(match.group(1)) if match else float("nan")
+    total = _TOTAL.search(out)
     non2xx = _NON2XX.search(out)
     errors = _ERRORS.search(out)
     figures.errors = (int(non2xx.group(1)) if non2xx else 0) + (sum(map(int, errors.groups())) if errors else 0)
+    if total is None:
+        figures.rps = float("nan")
+        return
+    seconds = float(total.group(2)) / (1000 if total.group(3) == "ms" else 1)
+    answered = int(total.group(1)) - (int(non2xx.group(1)) if non2xx else 0)
+    # Only correct answers count: a peer that fails a query fast gets no credit for it.
+    figures.rps = answered / seconds if answered > 0 and figures.status == 200 else float("nan")
 
 
 def ratio(a: float, b: float) -> float:
@@ -317,7 +324,7 @@ def table(reports: dict[str, PeerReport], mine_name: str) -> list[str]:
     lines = [
         f"| query | {mine_name} req/s | "
         + " | ".join(f"÷ {n}" for n in others)
-        + " | median ms | p99 ms | median ÷ oxigraph | rows | errors |",
+        + " | median ms | p99 ms | median ÷ oxigraph | rows | non-2xx: mqmkg / peers |",
         "|---|---:|" + "---:|" * len(others) + "---:|---:|---:|---:|---:|",
     ]
     for q, f in mine.queries.items():
@@ -327,7 +334,12 @@ def table(reports: dict[str, PeerReport], mine_name: str) -> list[str]:
             reports[n].queries[q].rows for n in reports if q in reports[n].queries and reports[n].queries[q].rows >= 0
         }
         flag = "" if len(rows) <= 1 else " !"
-        errors = sum(reports[n].queries[q].errors for n in reports if q in reports[n].queries)
+        failing = [
+            f"{n} {reports[n].queries[q].errors}"
+            for n in others
+            if q in reports[n].queries and reports[n].queries[q].errors
+        ]
+        errors = f"{f.errors} / {', '.join(failing) or 0}"
         timing = f"{f.median_ms:.1f} | {f.p99_ms:.1f} | {latency}"
         lines.append(f"| {q} | {f.rps:,.0f} | {ratios} | {timing} | {f.rows}{flag} | {errors} |")
     return lines

@@ -84,6 +84,20 @@ class SparqlResponse:
         return replace(self, body=b"", content_type="", headers=kept, status=304)
 
 
+@dataclass(frozen=True)
+class Pending:
+    """A query that passed every check and has to run: its job, its negotiated formats, and how
+    its answer is validated (``key``: the result cache's key, None for an answer that may
+    change without the graph, which is validated by its bytes and never kept)."""
+
+    job: Job
+    results: Choice | None
+    graph: Choice | None
+    form: str
+    key: str | None
+    if_none_match: str | None
+
+
 class Executor(Protocol):
     """What runs a job: the worker pool, or a remote SPARQL server (``mqmkg.sparql.remote``)."""
 
@@ -139,12 +153,22 @@ class SparqlEndpoint:
 
     def handle(self, inp: HttpInput) -> SparqlResponse:
         """Answer one HTTP request to ``/sparql``; raise a SparqlError subclass if it fails."""
+        started = self.start(inp)
+        return started if isinstance(started, SparqlResponse) else self.finish(started)
+
+    def start(self, inp: HttpInput) -> SparqlResponse | Pending:
+        """Do everything that needs no worker: parse, refuse, negotiate, describe, and answer
+        from the validators or the result cache; what is left to run comes back as ``Pending``.
+
+        It never waits, so the server may call it on its event loop and send a cached answer
+        without a thread hop; ``finish`` (which waits for a worker) runs in a thread.
+        """
         request = parse_request(inp)
         if request.query is None:
             description = self.describe(request, inp.url)
             control = cache_control(self.settings.result_max_age)
             return description.validated(strong_etag(description.body), control).unless_matched(inp.if_none_match)
-        return self.answer(request, request.query, if_none_match=inp.if_none_match)
+        return self.plan(request, request.query, if_none_match=inp.if_none_match)
 
     def describe(self, request: QueryRequest, fetched: str | None = None) -> SparqlResponse:
         """Return the service description in the negotiated graph format.
@@ -180,6 +204,17 @@ class SparqlEndpoint:
         changes only with the graph comes from the result cache when it is there, and a
         matching ``If-None-Match`` gets 304 without running anything (``mqmkg.sparql.cache``).
         """
+        planned = self.plan(request, query, substitutions, if_none_match)
+        return planned if isinstance(planned, SparqlResponse) else self.finish(planned)
+
+    def plan(
+        self,
+        request: QueryRequest,
+        query: str,
+        substitutions: tuple[tuple[str, ox.NamedNode | ox.Literal], ...] = (),
+        if_none_match: str | None = None,
+    ) -> SparqlResponse | Pending:
+        """Check and negotiate a query; answer it from the validators or the cache, or say what to run."""
         form = query_form(query)
         if form in UPDATE_KEYWORDS:
             raise UpdateRefused(f"{READ_ONLY}; the text is a {form} operation")
@@ -209,21 +244,28 @@ class SparqlEndpoint:
             prefixes=tuple(HOUSE_PREFIXES.items()),
         )
         if not self.snapshot.fingerprint or volatile(query):  # data that may change: validated by bytes, never kept
-            response = self.run(job, results, graph, form).cache_status("bypass")
-            return response.validated(strong_etag(response.body), REVALIDATE).unless_matched(if_none_match)
+            return Pending(job, results, graph, form or "?", None, if_none_match)
         content_types = (results.content_type if results else None, graph.content_type if graph else None)
         key = cache_key(self.snapshot.fingerprint, job, content_types)
         etag, control = weak_etag(key), cache_control(self.settings.result_max_age)
         if none_match(if_none_match, etag):
             headers = (("ETag", etag), ("Cache-Control", control), ("Vary", "Accept"))
             return SparqlResponse(b"", "", headers, None, form or "?", status=304)
-        if not self.cache.enabled:
-            return self.run(job, results, graph, form).validated(etag, control).cache_status("off")
-        cached = self.cache.get(key)
+        cached = self.cache.get(key) if self.cache.enabled else None
         if cached is not None:
             return cached.cache_status("hit")
-        response = self.run(job, results, graph, form).validated(etag, control)
-        self.cache.put(key, response, len(response.body))
+        return Pending(job, results, graph, form or "?", key, if_none_match)
+
+    def finish(self, pending: Pending) -> SparqlResponse:
+        """Run a pending query (waiting for a worker), validate its answer and keep it if it may be kept."""
+        response = self.run(pending.job, pending.results, pending.graph, pending.form)
+        if pending.key is None:
+            validated = response.validated(strong_etag(response.body), REVALIDATE).cache_status("bypass")
+            return validated.unless_matched(pending.if_none_match)
+        response = response.validated(weak_etag(pending.key), cache_control(self.settings.result_max_age))
+        if not self.cache.enabled:
+            return response.cache_status("off")
+        self.cache.put(pending.key, response, len(response.body))
         return response.cache_status("miss")
 
     def run(self, job: Job, results: Choice | None, graph: Choice | None, form: str | None) -> SparqlResponse:
