@@ -119,13 +119,24 @@ def prefers_html_to_results(accept: str | None) -> bool:
     return negotiate(accept, (*_PROTOCOL_TYPES, HTML)) == HTML
 
 
-def wants_editor(request: Request) -> bool:
-    """Tell whether a GET comes from a browser: no ``format=``, and HTML preferred to every SPARQL type.
+def is_navigation(request: Request) -> bool:
+    """Tell whether a request is a browser loading a page: ``Sec-Fetch-Dest: document``, or an
+    ``Accept`` that lists XHTML, as every browser's page request does."""
+    accept = (request.headers.get("accept") or "").lower()
+    return request.headers.get("sec-fetch-dest") == "document" or "application/xhtml+xml" in accept
 
-    ``*/*`` alone (curl, most libraries) is not a browser and still gets results or the
-    service description.
+
+def wants_editor(request: Request) -> bool:
+    """Tell whether a GET asks for the editor: no ``format=``, HTML preferred to every SPARQL type,
+    and either a browser's page load or no SPARQL type acceptable at all.
+
+    ``*/*`` alone (curl, most libraries) still gets results or the service description; so
+    does Java's default ``text/html, image/gif, image/jpeg, *; q=.2, */*; q=.2``, which prefers
+    HTML but is no browser and accepts results too.
     """
-    return "format" not in request.query_params and prefers_html_to_results(request.headers.get("accept"))
+    if "format" in request.query_params or not prefers_html_to_results(request.headers.get("accept")):
+        return False
+    return is_navigation(request) or negotiate(request.headers.get("accept"), _PROTOCOL_TYPES) is None
 
 
 def editor_page(request: Request, site: SiteDep) -> Response:
