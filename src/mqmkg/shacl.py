@@ -70,8 +70,14 @@ class Outcome:
     seconds: float
 
 
+JSONLD_TYPE = "application/ld+json"
+
+
 def parse_submission(data: bytes, media_type: str) -> tuple[ox.Triple, ...]:
     """Parse submitted RDF; raise ``DataSyntaxError`` at the parser's line and column."""
+    if media_type == JSONLD_TYPE and data.lstrip()[:1] not in (b"{", b"["):
+        # JSON-LD 1.1 §9: a document is an object or an array; pyoxigraph reads a bare string or number as no triples.
+        raise DataSyntaxError(f"{media_type}: a JSON-LD document is a JSON object or array", 1, 1)
     try:
         quads = list(ox.parse(data, format=SUBMISSION_FORMATS[media_type]))
     except SyntaxError as exc:

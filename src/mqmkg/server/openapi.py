@@ -28,6 +28,7 @@ HTML = "text/html"
 JSON = "application/json"
 PROBLEM = "application/problem+json"
 SPARQL_QUERY = "application/sparql-query"
+TEXT = "text/plain"
 Schema = dict[str, Any]
 
 
@@ -163,20 +164,22 @@ def ok(description: str, media_types: Iterable[str], schemas: Mapping[str, str] 
     return {"description": description, "content": _content(media_types, schemas), **extra}
 
 
-def problems(*codes: int) -> dict[str, Schema]:
-    """Error responses as problem documents (with Retry-After on 429 and 503)."""
+def problems(*codes: int, html: bool = False) -> dict[str, Schema]:
+    """Error responses as problem documents (with Retry-After on 429 and 503); also HTML pages if ``html``."""
     responses: dict[str, Schema] = {}
     for code in codes:
-        response: Schema = {"description": ERRORS[code], "content": _content([PROBLEM], {PROBLEM: "Problem"})}
+        content = _content([PROBLEM], {PROBLEM: "Problem"}) | ({HTML: {}} if html else {})
+        response: Schema = {"description": ERRORS[code], "content": content}
         if code in (429, 503):
             response["headers"] = RETRY_AFTER
         responses[str(code)] = response
     return responses
 
 
-def _results(description: str, graph: bool | None) -> Schema:
-    """A 200 of a query: solution formats, graph formats, or both (``graph=None``)."""
+def _results(description: str, graph: bool | None, html: bool = False) -> Schema:
+    """A 200 of a query: solution formats, graph formats, or both (``graph=None``); HTML too if ``html``."""
     types = GRAPH_TYPES if graph else RESULT_TYPES if graph is False else RESULT_TYPES + GRAPH_TYPES
+    types = [HTML, *types] if html else types
     schemas = {t: "SparqlResults" for t in ("application/sparql-results+json", JSON)}
     return ok(description, types, schemas, headers=RESULT_HEADERS)
 
@@ -196,7 +199,11 @@ def operation_responses(dump_types: Iterable[str]) -> dict[tuple[str, str], dict
             "503": ok("Degraded: the pool cannot serve queries", [JSON], {JSON: "Health"}),
         },
         ("get", "/sparql"): {
-            "200": _results("Query results, or the service description when there is no query", None),
+            "200": _results(
+                "Query results, the service description when there is no query, or (for browsers) the editor",
+                None,
+                html=True,
+            ),
             **NOT_MODIFIED,
             **problems(400, 403, 406, 429, 502, 503, 504),
         },
@@ -219,6 +226,12 @@ def operation_responses(dump_types: Iterable[str]) -> dict[tuple[str, str], dict
             **problems(400, 404, 406),
         },
         ("get", "/search"): {"200": ok("Entities found", html_or_json, {JSON: "SearchResults"}), **problems(400)},
+        ("get", "/source"): {
+            "200": ok("The source document: HTML viewer, its spans as JSON, or the verbatim text", [HTML, JSON, TEXT]),
+            **problems(400),
+        },
+        ("get", "/timeline"): {"200": ok("Events and dated figures on a time axis", html_or_json), **problems(400)},
+        ("get", "/relations"): {"200": ok("Relations and the claims behind them", html_or_json), **problems(400)},
         ("get", "/.well-known/void"): {"200": ok("VoID and DCAT", GRAPH_TYPES), **problems(400, 406)},
         ("get", "/export/"): {"200": ok("The dumps", html_or_json, {JSON: "Files"}), **problems(400)},
         ("get", "/export/{name}"): {
@@ -242,7 +255,7 @@ def _parameter_schema(kind: str, default: str) -> Schema:
 def canned_query_operation(query: CannedQuery) -> Schema:
     """The operation ``GET /queries/<name>/run`` of one canned query, with its typed parameters."""
     graph = query_form(query.text) in ("CONSTRUCT", "DESCRIBE")
-    formats = [f.name for f in (GRAPH_FORMATS if graph else RESULT_FORMATS)]
+    formats = ["html", *(f.name for f in (GRAPH_FORMATS if graph else RESULT_FORMATS))]
     federated = mentions_service(query.text)
     parameters = [
         {
@@ -259,7 +272,7 @@ def canned_query_operation(query: CannedQuery) -> Schema:
             "name": "format",
             "in": "query",
             "required": False,
-            "description": "Result format; overrides the Accept header",
+            "description": "Result format (html: a page with the result as a table); overrides the Accept header",
             "schema": {"type": "string", "enum": formats},
         }
     )
@@ -270,9 +283,10 @@ def canned_query_operation(query: CannedQuery) -> Schema:
         "operationId": "run_" + query.name.replace("-", "_"),
         "parameters": parameters,
         "responses": {
-            "200": _results("The query's result", graph),
+            "200": _results("The query's result, or a page with it as a table", graph, html=True),
             **NOT_MODIFIED,
-            **problems(*QUERY_ERRORS, *((403,) if federated else ())),
+            # format=html answers errors as the page with its form and the reason
+            **problems(*QUERY_ERRORS, *((403,) if federated else ()), html=True),
         },
     }
 

@@ -52,6 +52,8 @@ from mqmkg.server.site import Site, SiteDep
 SERVICE_NAME = "mqmkg: Pakistan's MQM in the GlobalSecurity.org profile"
 FORM = "application/x-www-form-urlencoded"
 _MAX_PARAM = 200_000
+# In a URL a parameter must fit the 16 KiB request head (h11) once percent-encoded; larger batches are POSTed.
+_MAX_URL_PARAM = 4_000
 _OPERATIONS = ("queries", "query", "extend")
 
 
@@ -164,10 +166,15 @@ _FORM_BODY = {
             FORM: {
                 "schema": {
                     "type": "object",
+                    "description": "at most one of queries=, query= and extend= (none: the manifest)",
                     "properties": {
-                        "queries": {"type": "string", "description": "a JSON query batch"},
-                        "query": {"type": "string", "description": "one query: a string or a JSON query object"},
-                        "extend": {"type": "string", "description": "a JSON data extension query"},
+                        "queries": {"type": "string", "minLength": 1, "description": "a JSON query batch"},
+                        "query": {
+                            "type": "string",
+                            "minLength": 1,
+                            "description": "one query: a string or a JSON query object",
+                        },
+                        "extend": {"type": "string", "minLength": 1, "description": "a JSON data extension query"},
                     },
                 }
             }
@@ -229,9 +236,9 @@ def server_url(request: Request) -> str:
 def service_get(
     request: Request,
     index: IndexDep,
-    queries: Annotated[str | None, Query(max_length=_MAX_PARAM, description="a JSON query batch")] = None,
-    query: Annotated[str | None, Query(max_length=_MAX_PARAM, description="one query (v0.1 form)")] = None,
-    extend: Annotated[str | None, Query(max_length=_MAX_PARAM, description="a JSON data extension query")] = None,
+    queries: Annotated[str | None, Query(max_length=_MAX_URL_PARAM, description="a JSON query batch")] = None,
+    query: Annotated[str | None, Query(max_length=_MAX_URL_PARAM, description="one query (v0.1 form)")] = None,
+    extend: Annotated[str | None, Query(max_length=_MAX_URL_PARAM, description="a JSON data extension query")] = None,
 ) -> JSONResponse:
     """Without parameters, the manifest; otherwise the answer to ``queries=``, ``query=`` or ``extend=``."""
     params = single_valued(parse_qsl(request.url.query, keep_blank_values=True))

@@ -21,7 +21,14 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from mqmkg.errors import MqmkgError, NotAcceptable, PayloadTooLarge, SubmissionTooLarge, UnsupportedMediaType
+from mqmkg.errors import (
+    MqmkgError,
+    NotAcceptable,
+    ParameterError,
+    PayloadTooLarge,
+    SubmissionTooLarge,
+    UnsupportedMediaType,
+)
 from mqmkg.report import SEVERITIES, ShaclResult, compact
 from mqmkg.server.errors import problem_responses, status_for
 from mqmkg.server.routes.sparql import read_body
@@ -114,7 +121,8 @@ _BODY = {
         "content": {
             "text/turtle": {"schema": {"type": "string"}},
             "application/n-triples": {"schema": {"type": "string"}},
-            "application/ld+json": {"schema": {"type": "object"}},
+            # A JSON-LD document is an object or an array (nulls in it are dropped, as JSON-LD 1.1 expands them).
+            "application/ld+json": {"schema": {"type": ["object", "array"]}},
             FORM: {
                 "schema": {
                     "type": "object",
@@ -207,10 +215,15 @@ async def submitted(request: Request, limit: int) -> tuple[bytes, str]:
         fields = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True, errors="strict"))
     except UnicodeDecodeError as exc:
         raise UnsupportedMediaType(f"the form is not UTF-8 ({exc.reason} at byte {exc.start})") from None
-    data = fields.get("data", "").encode("utf-8")
+    if "data" not in fields:
+        raise ParameterError("the form has no data field (the RDF to validate)", "data")
+    data = fields["data"].encode("utf-8")
     if len(data) > limit:
         raise SubmissionTooLarge(limit)
-    return data, FORMAT_NAMES.get(fields.get("format", "turtle"), "text/turtle")
+    syntax = fields.get("format", "turtle")
+    if syntax not in FORMAT_NAMES:
+        raise ParameterError(f"format={syntax!r} is not a syntax of the form; use {', '.join(FORMAT_NAMES)}", "format")
+    return data, FORMAT_NAMES[syntax]
 
 
 def validate(worker: ValidationWorker, site: Site, data: bytes, media_type: str) -> Outcome:

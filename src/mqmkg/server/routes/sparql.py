@@ -136,17 +136,29 @@ def prefers_html_to_results(accept: str | None) -> bool:
     return negotiate(accept, (*_PROTOCOL_TYPES, HTML)) == HTML
 
 
-def wants_editor(request: Request) -> bool:
-    """Tell whether a GET comes from a browser: no ``format=``, and HTML preferred to every SPARQL type.
+def is_navigation(request: Request) -> bool:
+    """Tell whether a request is a browser loading a page: ``Sec-Fetch-Dest: document``, or an
+    ``Accept`` that lists XHTML, as every browser's page request does."""
+    accept = (request.headers.get("accept") or "").lower()
+    return request.headers.get("sec-fetch-dest") == "document" or "application/xhtml+xml" in accept
 
-    ``*/*`` alone (curl, most libraries) is not a browser and still gets results or the
-    service description. An Accept header that does not name HTML cannot prefer it (HTML
-    loses every tie), so protocol clients are told apart without parsing anything.
+
+def wants_editor(request: Request) -> bool:
+    """Tell whether a GET asks for the editor: no ``format=``, HTML preferred to every SPARQL type,
+    and either a browser's page load or no SPARQL type acceptable at all.
+
+    ``*/*`` alone (curl, most libraries) still gets results or the service description; so
+    does Java's default ``text/html, image/gif, image/jpeg, *; q=.2, */*; q=.2``, which prefers
+    HTML but is no browser and accepts results too. An Accept header that does not name HTML
+    cannot prefer it (HTML loses every tie), so protocol clients are told apart without
+    parsing anything.
     """
     accept = request.headers.get("accept")
     if not accept or "html" not in accept.lower():
         return False
-    return "format" not in request.query_params and prefers_html_to_results(accept)
+    if "format" in request.query_params or not prefers_html_to_results(accept):
+        return False
+    return is_navigation(request) or negotiate(accept, _PROTOCOL_TYPES) is None
 
 
 def editor_page(request: Request, site: SiteDep) -> Response:
