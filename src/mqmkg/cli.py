@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Annotated
 
@@ -27,9 +26,12 @@ def serve(
     timeout: Annotated[float | None, typer.Option(help="per-query deadline in seconds")] = None,
     workers: Annotated[int | None, typer.Option(help="query worker processes")] = None,
 ) -> None:
-    """Build the store from the graph and serve it over HTTP (SPARQL 1.1 at /sparql)."""
-    import uvicorn
+    """Build the store from the graph and serve it over HTTP (SPARQL 1.1 at /sparql).
 
+    SIGTERM or SIGINT stops it within about a second: running queries are ended (503), not
+    waited for.
+    """
+    from mqmkg.server import runner
     from mqmkg.server.app import create_app
 
     settings = _settings(root, host=host, port=port, store_path=store, query_timeout=timeout, workers=workers)
@@ -38,18 +40,8 @@ def serve(
     except MqmkgError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    # One access-log line per request comes from mqmkg.access (with result rows), so
-    # uvicorn's own access log is off; mqmkg's loggers share uvicorn's handler.
-    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
-    log_config["loggers"]["mqmkg"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
-    uvicorn.run(
-        application,
-        host=settings.host,
-        port=settings.port,
-        log_level="info",
-        log_config=log_config,
-        access_log=False,
-    )
+    if not runner.run(application, settings, on_signal=application.state.sparql.pool.close):
+        raise typer.Exit(3)
 
 
 @app.command()

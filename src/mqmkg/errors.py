@@ -142,3 +142,7 @@ class ParameterError(MqmkgError):
 
 class LinkError(MqmkgError):
     """The Wikidata IRI map names a QID the reference does not list, or a row is malformed."""
+
+
+class RateLimited(ServerBusy):
+    """This client already has ``Settings.client_max_queries`` queries running or waiting (429)."""

@@ -26,6 +26,7 @@ from mqmkg.errors import (
     QueryEvaluationError,
     QuerySyntaxError,
     QueryTimeout,
+    RateLimited,
     ServerBusy,
     ServiceFailed,
     ServiceRefused,
@@ -53,6 +54,8 @@ STATUS: dict[type[MqmkgError], int] = {
     QueryTimeout: 503,
     ServerBusy: 503,
     QueryAborted: 503,
+    # One client over its share of concurrent queries (a subclass of ServerBusy: Retry-After too).
+    RateLimited: 429,
 }
 
 

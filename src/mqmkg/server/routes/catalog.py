@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from mqmkg.errors import NotFound, ParameterError
 from mqmkg.queries import CannedQuery
-from mqmkg.server.routes.sparql import EndpointDep
+from mqmkg.server.routes.sparql import EndpointDep, client_of
 from mqmkg.server.site import SiteDep, prefers_html
 from mqmkg.sparql.formats import GRAPH_FORMATS, RESULT_FORMATS
 from mqmkg.sparql.guard import query_form
@@ -107,6 +107,6 @@ def run_query(name: str, request: Request, site: SiteDep, endpoint: EndpointDep)
         accept=request.headers.get("accept"),
         endpoint=f"{request.base_url}sparql",
     )
-    result = endpoint.answer(sparql, query.text, substitutions)
+    result = endpoint.answer(sparql, query.text, substitutions, client_of(request))
     headers = dict(result.headers) | {"Content-Type": result.content_type}
     return Response(content=result.body, headers=headers)

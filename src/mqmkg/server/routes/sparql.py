@@ -75,6 +75,7 @@ _RESPONSES: dict[int | str, dict[str, object]] = {
     406: {"description": "No acceptable result format"},
     413: {"description": "Request body too large"},
     415: {"description": "Unsupported Content-Type"},
+    429: {"description": "This client has its share of concurrent queries running already (with Retry-After)"},
     502: {"description": "An allow-listed SERVICE endpoint failed"},
     503: {"description": "Query deadline exceeded, or all workers busy (with Retry-After)"},
 }
@@ -87,6 +88,12 @@ def get_endpoint(request: Request) -> SparqlEndpoint:
 
 
 EndpointDep = Annotated[SparqlEndpoint, Depends(get_endpoint)]
+
+
+def client_of(request: Request) -> str:
+    """Return the client's identity for fair sharing: its address (uvicorn has already put the
+    X-Forwarded-For client there when the peer is one of ``Settings.trusted_proxies``)."""
+    return request.client.host if request.client else ""
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -118,7 +125,7 @@ async def _respond(request: Request, endpoint: SparqlEndpoint, body: bytes) -> R
         accept=request.headers.get("accept"),
         endpoint=str(request.url.replace(query="", fragment="")),
     )
-    result = await run_in_threadpool(endpoint.handle, inp)
+    result = await run_in_threadpool(endpoint.handle, inp, client_of(request))
     headers = dict(result.headers)
     headers["Content-Type"] = result.content_type
     return Response(content=result.body, headers=headers)
