@@ -46,7 +46,9 @@ class Settings:
     # bounded by time (a burst of cheap queries waits and is served); the count is only the
     # memory-safe ceiling (each waiting query holds its text and a thread).
     max_queue: int = 256
-    queue_wait: float = 10.0
+    # Longer than a deadline plus a worker's restart, so a query that arrives while runaway
+    # queries hold every worker is still served when they are stopped.
+    queue_wait: float = 15.0
     # Address-space cap per query worker in MiB (0: none); a query that needs more dies alone.
     worker_memory_mb: int = 2048
     # Deepest bracket nesting a query may have (pyoxigraph's parser overflows at a few thousand).
@@ -62,7 +64,8 @@ class Settings:
     # Workers kept for clients that are not running long queries (at most workers - 1).
     reserved_workers: int = 1
     # A client is "heavy" while a query of its own has run this many seconds, and for
-    # heavy_cooldown seconds after; heavy clients share only workers - reserved_workers workers.
+    # heavy_cooldown seconds after; while other clients are about, heavy clients share only
+    # workers - reserved_workers workers (mqmkg.sparql.fairness).
     long_query_seconds: float = 1.0
     heavy_cooldown: float = 30.0
     # Peers whose X-Forwarded-For names the client (reverse proxies on this host by default);

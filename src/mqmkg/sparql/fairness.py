@@ -7,11 +7,13 @@ A query's cost is unknown until it has run, so a client is judged by what its qu
   Wikidata Query Service limits concurrent queries per address.
 - **A reserved lane.** A client is *heavy* while a query of its own has been running for
   ``long_query`` seconds or more, and for ``cooldown`` seconds after such a query ended (or
-  hit its deadline). A heavy client's query may start only while fewer than
-  ``size - reserved`` workers run heavy work (queries of heavy clients, or queries already
-  running long), so ``reserved`` workers stay free for everyone else: cheap queries are
-  answered at once while one or two clients loop runaway queries, which still run, one lane
-  between them.
+  hit its deadline). While other clients are about (one sent a query as a light client in
+  the last ``cooldown`` seconds), a heavy client's query may start only if ``reserved`` of
+  the ready workers stay clear of heavy work (queries of heavy clients, or queries already
+  running long) once it has started: cheap queries are answered at once while one or two
+  clients loop runaway queries, which still run, in the lane they share. Counting ready
+  workers, not the pool's size, keeps the reserve while a killed worker is being replaced. With no one else about (one analyst on a local server), a heavy client
+  may use the whole pool.
 
 Known limit: a client is recognised as heavy only once a query of its own has run long, so
 a new client's first runaway query may take any free worker, until its deadline at most.
@@ -61,11 +63,12 @@ class ClientLedger:
 
     def __init__(self, policy: FairShare, size: int):
         self.policy = policy
-        # Workers heavy work may hold: all but the reserved ones, and never fewer than one.
-        self.heavy_slots = max(1, size - max(0, policy.reserved))
+        # Workers kept clear of heavy work: never all of them, so heavy queries can run.
+        self.reserved = max(0, min(policy.reserved, size - 1))
         self._lock = threading.Lock()
         self._in_flight: dict[str, int] = {}
         self._heavy_until: dict[str, float] = {}
+        self._light_seen: dict[str, float] = {}  # when each light client last sent a query
 
     def enter(self, client: str, now: float, deadline: float) -> None:
         """Count one more query of ``client``, or raise ``RateLimited`` if it has its share already.
@@ -84,6 +87,11 @@ class ClientLedger:
                     max(1, retry_after),
                 )
             self._in_flight[client] = count + 1
+            if self._heavy_until.get(client, 0.0) <= now:
+                self._light_seen[client] = now
+            if len(self._light_seen) > _PRUNE_AT:
+                since = now - self.policy.cooldown
+                self._light_seen = {c: t for c, t in self._light_seen.items() if t > since}
 
     def leave(self, client: str, ran: float, now: float) -> None:
         """Count one query of ``client`` as done after ``ran`` seconds on a worker."""
@@ -102,9 +110,21 @@ class ClientLedger:
             return True
         return any(r.client == client and r.is_long(now, self.policy.long_query) for r in running)
 
-    def may_start(self, client: str, running: Collection[Running], now: float) -> tuple[bool, bool]:
-        """Return whether a query of ``client`` may take a free worker now, and whether it is heavy."""
+    def others_about(self, client: str, now: float) -> bool:
+        """Tell whether a client other than ``client`` sent a query as a light client lately."""
+        since = now - self.policy.cooldown
+        with self._lock:
+            return any(t > since for c, t in self._light_seen.items() if c != client)
+
+    def may_start(self, client: str, running: Collection[Running], ready: int, now: float) -> tuple[bool, bool]:
+        """Return whether a query of ``client`` may take a free worker now, and whether it is heavy.
+
+        ``running`` are the queries on workers now and ``ready`` the workers that can take
+        queries (idle or running).
+        """
         if not self.is_heavy(client, running, now):
             return True, False
+        if not self.others_about(client, now):
+            return True, True
         heavy_busy = sum(1 for r in running if r.heavy or r.is_long(now, self.policy.long_query))
-        return heavy_busy < self.heavy_slots, True
+        return heavy_busy < ready - self.reserved, True

@@ -127,7 +127,7 @@ class WorkerPool:
         size: int,
         *,
         max_queue: int = 256,
-        queue_wait: float = 10.0,
+        queue_wait: float = 15.0,
         memory_mb: int = 0,
         recycle_mb: int = 0,
         fair: FairShare | None = None,
@@ -334,8 +334,9 @@ class WorkerPool:
         """
         while self._idle and self._waiters:
             running = list(self._running.values())
+            ready = len(self._idle) + len(running)
             for waiter in self._waiters:
-                allowed, heavy = self._ledger.may_start(waiter.client, running, now)
+                allowed, heavy = self._ledger.may_start(waiter.client, running, ready, now)
                 if allowed:
                     break
             else:
