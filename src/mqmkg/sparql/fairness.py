@@ -12,8 +12,9 @@ A query's cost is unknown until it has run, so a client is judged by what its qu
   the ready workers stay clear of heavy work (queries of heavy clients, or queries already
   running long) once it has started: cheap queries are answered at once while one or two
   clients loop runaway queries, which still run, in the lane they share. Counting ready
-  workers, not the pool's size, keeps the reserve while a killed worker is being replaced. With no one else about (one analyst on a local server), a heavy client
-  may use the whole pool.
+  workers, not the pool's size, keeps the reserve while a killed worker is being replaced.
+  With no one else about (one analyst on a local server), a heavy client may use the whole
+  pool.
 
 Known limit: a client is recognised as heavy only once a query of its own has run long, so
 a new client's first runaway query may take any free worker, until its deadline at most.

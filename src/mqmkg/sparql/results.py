@@ -305,12 +305,26 @@ def serialize_triples(triples: Sequence[ox.Triple], fmt: Format) -> bytes:
     return body
 
 
+def _nt_size(term: Term) -> int:
+    """Return how many bytes a term takes in N-Triples, escapes not counted."""
+    if isinstance(term, ox.Triple):
+        return _nt_size(term.subject) + _nt_size(term.predicate) + _nt_size(term.object) + 8  # << s p o >>
+    size = len(term.value.encode("utf-8")) + 2  # <iri>, _:id or "text"
+    if isinstance(term, ox.Literal):
+        datatype = _literal_datatype(term)
+        if term.language:
+            size += len(term.language) + 1
+        elif datatype is not None:
+            size += len(datatype) + 4
+    return size
+
+
 def write_triples(triples: Iterable[ox.Triple], fmt: Format, max_rows: int = 0, max_bytes: int = 0) -> Capped:
     """Write a graph, reading ``triples`` lazily and stopping at either cap (0: none).
 
-    Triples are taken while their N-Triples lines fit in ``max_bytes``; a format that comes out
-    larger (RDF/XML or JSON-LD of long literals) is written again from fewer triples until it
-    fits, so the body never passes the cap.
+    Triples are taken while their N-Triples lines would fit in ``max_bytes``; a body that
+    still comes out larger (escapes, or the markup of RDF/XML and JSON-LD) is written again
+    from fewer triples until it fits, so it never passes the cap.
     """
     taken: list[ox.Triple] = []
     size = 0
@@ -319,7 +333,7 @@ def write_triples(triples: Iterable[ox.Triple], fmt: Format, max_rows: int = 0, 
         if max_rows and len(taken) == max_rows:
             truncated_by = "rows"
             break
-        line = len(str(triple).encode("utf-8")) + 3  # " .\n"
+        line = _nt_size(triple.subject) + _nt_size(triple.predicate) + _nt_size(triple.object) + 5  # "s p o .\n"
         if max_bytes and size + line > max_bytes:
             truncated_by = "bytes"
             break
