@@ -43,54 +43,83 @@ def test_no_limit_when_max_per_client_is_zero() -> None:
         ledger.enter("a", now=0.0, deadline=10.0)
 
 
-def test_a_client_is_heavy_while_its_query_runs_long_and_for_the_cooldown_after() -> None:
+def test_a_client_is_light_after_a_quick_query_until_it_runs_a_long_one() -> None:
     ledger = ClientLedger(POLICY, size=2)
-    running = [Running("a", started=0.0, heavy=False)]
-    assert not ledger.is_heavy("a", running, now=0.5)
-    assert ledger.is_heavy("a", running, now=1.0)  # its query has now run long_query seconds
-    assert not ledger.is_heavy("b", running, now=1.0)
+    assert not ledger.is_light("a", [], now=0.0)  # a new client has shown nothing yet
     ledger.enter("a", now=0.0, deadline=10.0)
-    ledger.leave("a", ran=3.0, now=3.0)
-    assert ledger.is_heavy("a", [], now=3.0 + 29.9)
-    assert not ledger.is_heavy("a", [], now=3.0 + 30.0)
-    ledger.enter("c", now=0.0, deadline=10.0)
-    ledger.leave("c", ran=0.99, now=1.0)  # quick queries never make a client heavy
-    assert not ledger.is_heavy("c", [], now=1.0)
+    ledger.leave("a", ran=0.01, now=1.0)
+    assert ledger.is_light("a", [], now=1.0)
+    assert ledger.is_light("a", [], now=30.9)
+    assert not ledger.is_light("a", [], now=31.0)  # quiet for the cooldown: shown nothing lately
+    # Running a query for long_query seconds makes it heavy at once, before the query ends.
+    ledger.enter("a", now=2.0, deadline=10.0)
+    assert ledger.is_light("a", [Running("a", started=2.0, light=True)], now=2.9)
+    assert not ledger.is_light("a", [Running("a", started=2.0, light=True)], now=3.0)
+    ledger.leave("a", ran=10.0, now=12.0)  # it hit its deadline
+    assert not ledger.is_light("a", [], now=20.0)
+    ledger.enter("a", now=20.0, deadline=10.0)
+    ledger.leave("a", ran=0.01, now=20.0)  # one quick query does not clear a recent long one
+    assert not ledger.is_light("a", [], now=41.9)
+    assert ledger.is_light("a", [], now=42.0)
+    ledger.enter("b", now=0.0, deadline=10.0)
+    ledger.leave("b", ran=None, now=15.0)  # refused after waiting: it never ran, shows nothing
+    assert not ledger.is_light("b", [], now=15.0)
 
 
-def test_heavy_clients_share_the_unreserved_workers_while_others_are_about() -> None:
+def prove(ledger: ClientLedger, client: str, ran: float, now: float) -> None:
+    ledger.enter(client, now=now, deadline=10.0)
+    ledger.leave(client, ran=ran, now=now)
+
+
+def test_heavy_clients_share_the_unreserved_workers_while_a_light_client_is_about() -> None:
     ledger = ClientLedger(POLICY, size=2)
-    for client in ("x", "y", "light"):
-        ledger.enter(client, now=0.0, deadline=10.0)
-    ledger.leave("x", ran=10.0, now=10.0)
-    ledger.leave("y", ran=10.0, now=10.0)
-    ledger.leave("light", ran=0.01, now=10.0)
-    # x runs a query on one worker; the other worker is the reserved one.
-    running = [Running("x", started=10.0, heavy=True)]
-    assert ledger.may_start("y", running, 2, now=10.1) == (False, True)
-    assert ledger.may_start("x", running, 2, now=10.1) == (False, True)
-    assert ledger.may_start("light", running, 2, now=10.1) == (True, False)
-    assert ledger.may_start("newcomer", running, 2, now=10.1) == (True, False)
-    # Once x's query ends, one heavy query may run again.
-    assert ledger.may_start("y", [], 2, now=12.0) == (True, True)
-    # A light client's query that has run long counts against the heavy lane too.
-    long_light = [Running("light", started=10.0, heavy=False)]
-    assert ledger.may_start("y", long_light, 2, now=11.5) == (False, True)
+    prove(ledger, "light", ran=0.01, now=10.0)
+    prove(ledger, "x", ran=10.0, now=10.0)
+    # x runs a query on one worker; the other is the reserve.
+    running = [Running("x", started=10.0, light=False)]
+    assert ledger.may_start("x", running, 2, now=10.1) == (False, False)
+    assert ledger.may_start("light", running, 2, now=10.1) == (True, True)
+    assert ledger.may_start("newcomer", running, 2, now=10.1) == (True, False)  # served at once
+    # ... for one query at a time, until it has shown a quick one.
+    newcomer = [Running("newcomer", started=10.1, light=False)]
+    assert ledger.may_start("newcomer", newcomer, 2, now=10.2) == (False, False)
+    # Once x's query ends, x may run again ...
+    assert ledger.may_start("x", [], 2, now=12.0) == (True, False)
+    # ... unless a newcomer's query, whose cost nobody knows yet, holds the other worker.
+    assert ledger.may_start("x", [Running("newcomer", started=12.0, light=False)], 2, now=12.1) == (False, False)
+    # A light client's young query leaves room; once it has run long it is heavy work too.
+    young = [Running("light", started=12.0, light=True)]
+    assert ledger.may_start("x", young, 2, now=12.5) == (True, False)
+    assert ledger.may_start("x", young, 2, now=13.0) == (False, False)
+    # Running long, the light client is heavy itself: the reserve is for the others.
+    prove(ledger, "another", ran=0.01, now=13.0)
+    assert ledger.may_start("light", young, 2, now=13.0) == (False, False)
+    assert ledger.may_start("another", young, 2, now=13.0) == (True, True)
 
 
-def test_a_heavy_client_alone_may_use_the_whole_pool() -> None:
+def test_with_no_light_client_about_anyone_may_use_the_whole_pool() -> None:
     ledger = ClientLedger(POLICY, size=2)
-    ledger.enter("analyst", now=0.0, deadline=10.0)
-    ledger.leave("analyst", ran=10.0, now=10.0)
-    running = [Running("analyst", started=10.0, heavy=True)]
-    # Nobody else sent a query: nothing to keep the reserved worker for.
-    assert ledger.may_start("analyst", running, 2, now=10.5) == (True, True)
-    # Another client shows up: the reserved worker is kept for it from now on ...
-    ledger.enter("other", now=11.0, deadline=10.0)
-    assert ledger.may_start("analyst", running, 2, now=11.0) == (False, True)
-    ledger.leave("other", ran=0.01, now=11.0)
+    prove(ledger, "analyst", ran=10.0, now=10.0)
+    running = [Running("analyst", started=10.0, light=False)]
+    # Nobody has shown a cheap query: nothing to keep the reserve for (a cold start, or one analyst).
+    assert ledger.may_start("analyst", running, 2, now=10.5) == (True, False)
+    assert ledger.may_start("newcomer", running, 2, now=10.5) == (True, False)
+    # Another client shows a cheap query: the reserve is kept for it from now on ...
+    prove(ledger, "other", ran=0.01, now=11.0)
+    assert ledger.may_start("analyst", running, 2, now=11.0) == (False, False)
     # ... until it has been quiet for the cooldown.
-    assert ledger.may_start("analyst", running, 2, now=11.0 + 30.0) == (True, True)
+    assert ledger.may_start("analyst", running, 2, now=11.0 + 30.0) == (True, False)
+
+
+def test_the_reserve_holds_while_a_killed_worker_is_replaced() -> None:
+    ledger = ClientLedger(POLICY, size=2)
+    prove(ledger, "light", ran=0.01, now=10.0)
+    prove(ledger, "x", ran=10.0, now=10.0)
+    # x's last query was killed: one worker is ready, its replacement is starting. Nothing
+    # runs, but the one ready worker is the reserve.
+    assert ledger.may_start("x", [], 1, now=10.0) == (False, False)
+    assert ledger.may_start("light", [], 1, now=10.0) == (True, True)
+    assert ledger.may_start("x", [], 2, now=11.0) == (True, False)
 
 
 def test_one_worker_pools_have_no_reserved_lane() -> None:
@@ -99,23 +128,12 @@ def test_one_worker_pools_have_no_reserved_lane() -> None:
     assert ClientLedger(FairShare(reserved=0), size=3).reserved == 0
 
 
-def test_the_reserve_holds_while_a_killed_worker_is_replaced() -> None:
-    ledger = ClientLedger(POLICY, size=2)
-    ledger.enter("light", now=0.0, deadline=10.0)
-    ledger.enter("x", now=0.0, deadline=10.0)
-    ledger.leave("x", ran=10.0, now=10.0)
-    # x's last query was killed: one worker is ready, its replacement is starting. Nothing
-    # runs, but the one ready worker is the reserve.
-    assert ledger.may_start("x", [], 1, now=10.0) == (False, True)
-    assert ledger.may_start("light", [], 1, now=10.0) == (True, False)
-    assert ledger.may_start("x", [], 2, now=11.0) == (True, True)
-
-
 def test_the_ledger_forgets_clients_it_no_longer_needs() -> None:
     ledger = ClientLedger(POLICY, size=2)
     for i in range(5000):
-        ledger.enter(f"c{i}", now=float(i), deadline=10.0)
-        ledger.leave(f"c{i}", ran=2.0, now=float(i))
+        prove(ledger, f"h{i}", ran=2.0, now=float(i))
+        prove(ledger, f"l{i}", ran=0.1, now=float(i))
     assert ledger._in_flight == {}
     assert len(ledger._heavy_until) <= 4097
-    assert len(ledger._light_seen) <= 4097
+    assert len(ledger._light_until) <= 4097
+    assert ledger.is_light("l4999", [], now=4999.0)

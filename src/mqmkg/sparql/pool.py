@@ -11,7 +11,8 @@ manager also looks at the idle workers every second and replaces any that died.
 Callers block in ``run`` (from a thread pool, never on the event loop). Admission:
 
 - a client over its share of concurrent queries is refused at once (``RateLimited``), and
-  heavy clients may use only part of the pool (``mqmkg.sparql.fairness``);
+  clients whose queries ran long (or who have shown nothing yet) share part of the pool
+  while clients with cheap queries are about (``mqmkg.sparql.fairness``);
 - a query waits for a free worker at most ``queue_wait`` seconds, in arrival order (a burst
   of cheap queries waits briefly and is served); ``max_queue`` only caps how many may wait
   at once, to bound memory. Beyond either bound: ``ServerBusy``.
@@ -24,6 +25,8 @@ replaced after answering it, so one huge result does not leave a large process b
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import math
 import multiprocessing
@@ -44,14 +47,27 @@ from mqmkg.sparql.worker import Answer, Job, Ready, Refusal
 log = logging.getLogger("mqmkg.pool")
 
 # Seconds between the manager's looks at idle workers, and between a waiting query's looks
-# at the lanes (a client stops or starts being heavy with time alone).
+# at the lanes (a client becomes heavy, or stops being light, with time alone).
 SWEEP_INTERVAL = 1.0
 RECHECK_INTERVAL = 0.25
 SHUTTING_DOWN = "the server is shutting down; retry later"
+# Answers pass through the pool whole (up to Settings.max_response_bytes each). Blocks this
+# large are mapped and unmapped one by one (glibc's mmap threshold, fixed rather than
+# raised after each large free), so the memory an answer used goes back to the system once
+# it is sent, in the server and in every worker, instead of staying in the allocator's heap.
+LARGE_BLOCK = 256 * 1024
+_M_MMAP_THRESHOLD = -3  # mallopt parameter, <malloc.h>
 
 
 class PoolStartError(MqmkgError):
     """The query workers could not be started."""
+
+
+def map_large_blocks(threshold: int = LARGE_BLOCK) -> None:
+    """Have this process and the workers it starts return large blocks to the system when freed."""
+    os.environ.setdefault("MALLOC_MMAP_THRESHOLD_", str(threshold))  # read by each worker as it starts
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to tune
+        ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, threshold)
 
 
 def resident_mib(pid: int) -> float:
@@ -162,6 +178,7 @@ class WorkerPool:
 
     def start(self) -> None:
         """Start the workers and wait until every one has loaded the store."""
+        map_large_blocks()
         self._manager = threading.Thread(target=self._manage, name="mqmkg-pool-manager", daemon=True)
         self._manager.start()
         for _ in range(self.size):
@@ -250,7 +267,7 @@ class WorkerPool:
                 self._slots.release()
         finally:
             now = time.monotonic()
-            self._ledger.leave(client, 0.0 if started is None else now - started, now)
+            self._ledger.leave(client, None if started is None else now - started, now)
 
     def _ask(self, w: _Worker, job: Job, deadline: float, retry_after: int) -> Answer | Refusal:
         try:
@@ -329,21 +346,21 @@ class WorkerPool:
     def _dispatch(self, now: float) -> None:
         """Hand idle workers to waiting queries, first come first served among those allowed.
 
-        Called with the lock held. A heavy client's query is passed over while the heavy lane
-        is full; the queries behind it are served.
+        Called with the lock held. A query that may not have a worker now (its client is heavy
+        or new, and the lane it shares is full) is passed over; the queries behind it are served.
         """
         while self._idle and self._waiters:
             running = list(self._running.values())
             ready = len(self._idle) + len(running)
             for waiter in self._waiters:
-                allowed, heavy = self._ledger.may_start(waiter.client, running, ready, now)
+                allowed, light = self._ledger.may_start(waiter.client, running, ready, now)
                 if allowed:
                     break
             else:
                 return
             self._waiters.remove(waiter)
             w = self._idle.popleft()
-            self._running[w] = Running(waiter.client, now, heavy)
+            self._running[w] = Running(waiter.client, now, light)
             waiter.worker = w
             waiter.event.set()
 
