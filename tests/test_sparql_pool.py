@@ -273,11 +273,11 @@ def test_heavy_clients_cannot_take_the_reserved_worker(snapshot: Snapshot) -> No
     pool.start()
     try:
         assert isinstance(pool.run(job(SPLINTER), 1.0, "light"), Answer)  # the light client is about
-        stop = time.monotonic() + 4.0
+        done = threading.Event()
         outcomes: dict[str, list[object]] = {"x": [], "y": []}
 
         def loop(client: str) -> None:
-            while time.monotonic() < stop:
+            while not done.is_set():
                 outcomes[client].append(_swallow(pool, EXPLOSIVE, 1.0, client))
 
         heavy = [threading.Thread(target=loop, args=(c,), daemon=True) for c in outcomes]
@@ -288,13 +288,13 @@ def test_heavy_clients_cannot_take_the_reserved_worker(snapshot: Snapshot) -> No
         assert wait_until(lambda: all(outcomes.values()), 10.0)
         assert wait_until(lambda: pool.status().starting == 0, 10.0)  # both replaced
         light: list[tuple[object, float]] = []
-        while time.monotonic() < stop:
+        for _ in range(40):  # about 2 s, while the runaway queries take turns in their lane
             started = time.monotonic()
             light.append((_swallow(pool, SPLINTER, 1.0, "light"), time.monotonic() - started))
             time.sleep(0.05)
+        done.set()
         for thread in heavy:
             thread.join(15)
-        assert len(light) > 10
         assert all(isinstance(answer, Answer) for answer, _ in light), light
         # None waited for a runaway query to be stopped (each runs a full second).
         assert max(waited for _, waited in light) < 0.9, [round(waited, 3) for _, waited in light]
