@@ -6,7 +6,6 @@ environment variable with its default, generated from ``mqmkg.config.Settings``.
 
 from __future__ import annotations
 
-import copy
 import inspect
 import re
 import textwrap
@@ -113,11 +112,13 @@ def serve(
     timeout: Annotated[float | None, setting_option("query_timeout", "per-query deadline", "SECONDS")] = None,
     workers: Annotated[int | None, setting_option("workers", "query worker processes", "N")] = None,
 ) -> None:
-    """Build the store from the graph and serve it over HTTP (SPARQL 1.1 at /sparql)."""
-    import uvicorn
+    """Build the store from the graph and serve it over HTTP (SPARQL 1.1 at /sparql).
 
+    SIGTERM or SIGINT stops it within about a second: running queries are ended (503), not
+    waited for.
+    """
+    from mqmkg.server import runner
     from mqmkg.server.app import create_app
-    from mqmkg.server.http11 import timed_h11
 
     settings = _settings(root, host=host, port=port, store_path=store, query_timeout=timeout, workers=workers)
     try:
@@ -125,21 +126,8 @@ def serve(
     except MqmkgError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    # One access-log line per request comes from mqmkg.access (with result rows), so
-    # uvicorn's own access log is off; mqmkg's loggers share uvicorn's handler.
-    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
-    log_config["loggers"]["mqmkg"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
-    # The h11 protocol with read deadlines (slowloris); see mqmkg.server.http11.
-    uvicorn.run(
-        application,
-        host=settings.host,
-        port=settings.port,
-        log_level="info",
-        log_config=log_config,
-        access_log=False,
-        http=timed_h11(settings.header_timeout, settings.body_timeout, settings.send_timeout),
-        timeout_keep_alive=settings.keep_alive_timeout,  # type: ignore[arg-type]
-    )
+    if not runner.run(application, settings, on_signal=application.state.sparql.pool.close):
+        raise typer.Exit(3)
 
 
 @app.command(short_help="Check the graph: parse, SHACL, QC queries, quotes.")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
+import anyio.to_thread
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
@@ -38,9 +40,13 @@ from mqmkg.server.routes import (
 from mqmkg.server.site import Site, page_environment
 from mqmkg.sparql.dataset import build_snapshot, load_store
 from mqmkg.sparql.endpoint import EXPOSED_HEADERS, SparqlEndpoint
+from mqmkg.sparql.fairness import FairShare
 from mqmkg.sparql.pool import WorkerPool
 from mqmkg.store import dataset_quads
 from mqmkg.web.assets import load_assets
+
+# Threads for the routes that do not query the pool (anyio's default for the whole server).
+OTHER_THREADS = 40
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -73,16 +79,28 @@ def create_app(settings: Settings) -> FastAPI:
         max_queue=settings.max_queue,
         queue_wait=settings.queue_wait,
         memory_mb=settings.worker_memory_mb,
+        recycle_mb=settings.worker_recycle_mb,
+        fair=FairShare(
+            max_per_client=settings.client_max_queries,
+            reserved=settings.reserved_workers,
+            long_query=settings.long_query_seconds,
+            cooldown=settings.heavy_cooldown,
+        ),
     )
     endpoint = SparqlEndpoint(settings, snapshot, pool)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Each admitted query may block a thread while it waits for a worker (up to
+        # queue_wait): leave room for all of them beside the other routes' threads.
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = OTHER_THREADS + settings.workers + settings.max_queue
         await run_in_threadpool(pool.start)
         try:
             yield
         finally:
-            await run_in_threadpool(pool.close)
+            # Its own thread, not one of the default limiter's: those may all be waiting on the pool.
+            await anyio.to_thread.run_sync(pool.close, limiter=anyio.CapacityLimiter(1))
 
     app = FastAPI(
         title="mqmkg",

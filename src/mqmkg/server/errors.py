@@ -35,6 +35,7 @@ from mqmkg.errors import (
     QueryEvaluationError,
     QuerySyntaxError,
     QueryTimeout,
+    RateLimited,
     ReconciliationError,
     ServerBusy,
     ServiceFailed,
@@ -77,6 +78,8 @@ STATUS: dict[type[MqmkgError], int] = {
     SubmissionRefused: 400,
     ValidationTimeout: 503,
     ValidationAborted: 503,
+    # One client over its share of concurrent queries (a subclass of ServerBusy: Retry-After too).
+    RateLimited: 429,
 }
 
 

@@ -30,12 +30,15 @@ from mqmkg.sparql.prefixes import HOUSE_PREFIXES
 from mqmkg.sparql.protocol import READ_ONLY, HttpInput, QueryRequest, parse_request
 from mqmkg.sparql.results import serialize_triples
 from mqmkg.sparql.service_description import service_description
-from mqmkg.sparql.worker import Job, Refusal
+from mqmkg.sparql.worker import Answer, Job, Refusal
 
 ROWS_HEADER = "X-MQMKG-Rows"
 TRUNCATED_HEADER = "X-MQMKG-Truncated"
 ROW_LIMIT_HEADER = "X-MQMKG-Row-Limit"
-EXPOSED_HEADERS = (ROWS_HEADER, TRUNCATED_HEADER, ROW_LIMIT_HEADER)
+# Which cap cut a truncated result: "rows" or "bytes" (absent when the result is complete).
+TRUNCATED_BY_HEADER = "X-MQMKG-Truncated-By"
+BYTE_LIMIT_HEADER = "X-MQMKG-Byte-Limit"
+EXPOSED_HEADERS = (ROWS_HEADER, TRUNCATED_HEADER, ROW_LIMIT_HEADER, TRUNCATED_BY_HEADER, BYTE_LIMIT_HEADER)
 
 
 @dataclass(frozen=True)
@@ -80,12 +83,15 @@ class SparqlEndpoint:
         self.snapshot = snapshot
         self.pool = pool
 
-    def handle(self, inp: HttpInput) -> SparqlResponse:
-        """Answer one HTTP request to ``/sparql``; raise a SparqlError subclass if it fails."""
+    def handle(self, inp: HttpInput, client: str = "") -> SparqlResponse:
+        """Answer one HTTP request to ``/sparql``; raise a SparqlError subclass if it fails.
+
+        ``client`` identifies the caller (its address) for the per-client limits.
+        """
         request = parse_request(inp)
         if request.query is None:
             return self.describe(request, inp.url)
-        return self.answer(request, request.query)
+        return self.answer(request, request.query, client=client)
 
     def describe(self, request: QueryRequest, fetched: str | None = None) -> SparqlResponse:
         """Return the service description in the negotiated graph format.
@@ -112,11 +118,13 @@ class SparqlEndpoint:
         request: QueryRequest,
         query: str,
         substitutions: tuple[tuple[str, ox.NamedNode | ox.Literal], ...] = (),
+        client: str = "",
     ) -> SparqlResponse:
         """Run one query in the worker pool and return its serialised result.
 
         ``substitutions`` bind variables to RDF terms (pyoxigraph substitutions, SEP-0007):
-        the canned queries' parameters, never pasted into the query text.
+        the canned queries' parameters, never pasted into the query text. ``client``
+        identifies the caller for the pool's fair sharing (``mqmkg.sparql.fairness``).
         """
         form = query_form(query)
         if form in UPDATE_KEYWORDS:
@@ -145,20 +153,29 @@ class SparqlEndpoint:
             allowlist=self.settings.service_allowlist,
             substitutions=substitutions,
             prefixes=tuple(HOUSE_PREFIXES.items()),
+            max_bytes=self.settings.max_response_bytes,
         )
-        reply = self.pool.run(job, self.deadline(query))
+        reply = self.pool.run(job, self.deadline(query), client)
         if isinstance(reply, Refusal):
             raise refusal_error(reply)
         choice: Choice | None = results if reply.kind is ResultKind.RESULTS else graph
         if choice is None:  # cannot happen: the worker refuses a kind with no negotiated format
             raise not_acceptable(reply.kind, "this result")
-        headers = (
+        return SparqlResponse(reply.body, choice.content_type, self._result_headers(reply), reply.rows, form or "?")
+
+    def _result_headers(self, reply: Answer) -> tuple[tuple[str, str], ...]:
+        """Say how many rows the result holds, whether a cap cut it and which, and the caps."""
+        headers = [
             (ROWS_HEADER, str(reply.rows)),
             (TRUNCATED_HEADER, "true" if reply.truncated else "false"),
             (ROW_LIMIT_HEADER, str(self.settings.max_rows)),
-            ("Vary", "Accept"),
-        )
-        return SparqlResponse(reply.body, choice.content_type, headers, reply.rows, form or "?")
+        ]
+        if reply.truncated_by is not None:
+            headers.append((TRUNCATED_BY_HEADER, reply.truncated_by))
+        if self.settings.max_response_bytes > 0:
+            headers.append((BYTE_LIMIT_HEADER, str(self.settings.max_response_bytes)))
+        headers.append(("Vary", "Accept"))
+        return tuple(headers)
 
     def deadline(self, query: str) -> float:
         """Return the query's deadline: the SERVICE timeout bounds queries that may call out.

@@ -1,4 +1,9 @@
-"""``/health``: liveness, dataset size and worker pool state."""
+"""``/health``: liveness, dataset size and worker pool state.
+
+The pool checks each worker process it reports (a dead one is not counted as idle or busy,
+and the pool replaces it), so ``/health`` says ``degraded`` with 503 as soon as no worker
+can serve, not only after the next query fails.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,7 @@ async def health(endpoint: EndpointDep) -> JSONResponse:
     """Report the dataset's size and the worker pool (cheap: no query runs)."""
     status = endpoint.pool.status()
     snapshot = endpoint.snapshot
-    ok = status.idle + status.busy > 0
+    ok = status.can_serve
     return JSONResponse(
         {
             "status": "ok" if ok else "degraded",
@@ -29,6 +34,8 @@ async def health(endpoint: EndpointDep) -> JSONResponse:
                 "starting": status.starting,
                 "pids": list(status.pids),
                 "replaced": status.replaced,
+                "recycled": status.recycled,
+                "dead": status.dead,
             },
         },
         status_code=200 if ok else 503,

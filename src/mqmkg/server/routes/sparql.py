@@ -75,6 +75,12 @@ def get_endpoint(request: Request) -> SparqlEndpoint:
 EndpointDep = Annotated[SparqlEndpoint, Depends(get_endpoint)]
 
 
+def client_of(request: Request) -> str:
+    """Return the client's identity for fair sharing: its address (uvicorn has already put the
+    X-Forwarded-For client there when the peer is one of ``Settings.trusted_proxies``)."""
+    return request.client.host if request.client else ""
+
+
 async def read_body(request: Request, limit: int) -> bytes:
     """Read the request body, refusing it with 413 as soon as it exceeds ``limit`` bytes."""
     declared = request.headers.get("content-length")
@@ -104,7 +110,7 @@ async def _respond(request: Request, endpoint: SparqlEndpoint, body: bytes) -> R
         accept=request.headers.get("accept"),
         endpoint=str(request.url.replace(query="", fragment="")),
     )
-    result = await run_in_threadpool(endpoint.handle, inp)
+    result = await run_in_threadpool(endpoint.handle, inp, client_of(request))
     headers = dict(result.headers)
     headers["Content-Type"] = result.content_type
     return Response(content=result.body, headers=headers)
