@@ -10,6 +10,8 @@ Nothing here reaches beyond 127.0.0.1.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import os
 import signal
 import socket
@@ -17,9 +19,10 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 import pyoxigraph as ox
@@ -27,6 +30,7 @@ import pytest
 
 from browser import browser_page, chromium  # noqa: F401  (fixtures for the browser tests)
 
+T = TypeVar("T")
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures"
 ENDPOINT_ROOT = FIXTURES / "endpoint"
@@ -52,6 +56,16 @@ wd:Q8660 rdfs:label "Karachi"@en ; wdt:P1082 "14910352"^^xsd:decimal .
 wd:Q2840298 rdfs:label "Altaf Hussain"@en .
 wd:Q186591 rdfs:label "Pakistan Peoples Party"@en .
 """
+
+
+def run_async(coroutine: Coroutine[object, object, T]) -> T:
+    """Run a coroutine to completion on a fresh event loop in its own thread.
+
+    Playwright's sync API (the session's ``chromium``) keeps an event loop marked as running
+    in the main thread, where ``asyncio.run`` would refuse to start.
+    """
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def alive(pid: int) -> bool:

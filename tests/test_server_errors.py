@@ -4,7 +4,6 @@ app with the map installed."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import httpx
@@ -12,6 +11,7 @@ import pytest
 from fastapi import FastAPI
 from starlette.requests import ClientDisconnect
 
+from conftest import run_async
 from mqmkg.server.errors import install_error_handlers
 
 
@@ -32,7 +32,7 @@ def get(app: FastAPI) -> httpx.Response:
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
             return await http.get("/boom")
 
-    return asyncio.run(call())
+    return run_async(call())
 
 
 def test_a_bug_is_one_traceback_and_a_500_problem(caplog: pytest.LogCaptureFixture) -> None:

@@ -4,8 +4,6 @@ small Starlette app that reports the URLs Starlette builds from the scope."""
 
 from __future__ import annotations
 
-import asyncio
-
 import httpx
 import pytest
 from starlette.applications import Starlette
@@ -13,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from conftest import run_async
 from mqmkg.errors import SettingsError
 from mqmkg.server.public_url import PublicUrl, PublicUrlMiddleware, valid_host
 
@@ -31,7 +30,7 @@ def get(public_url: str, path: str, headers: dict[str, str]) -> httpx.Response:
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as http:
             return await http.get(path, headers=headers)
 
-    return asyncio.run(call())
+    return run_async(call())
 
 
 FORGED = {"Host": "evil.example", "X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "http"}

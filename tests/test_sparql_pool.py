@@ -15,9 +15,10 @@ import pytest
 
 from conftest import ENDPOINT_ROOT, ROOT, alive, wait_until
 from mqmkg.config import Settings
-from mqmkg.errors import QueryAborted, QueryTimeout, ServerBusy
+from mqmkg.errors import QueryAborted, QueryTimeout, RateLimited, ServerBusy
 from mqmkg.sparql.dataset import Snapshot, build_snapshot
-from mqmkg.sparql.pool import WorkerPool
+from mqmkg.sparql.fairness import FairShare
+from mqmkg.sparql.pool import WorkerPool, resident_mib
 from mqmkg.sparql.worker import Answer, Job
 
 # Six-way cartesian product of all 57 triples: about 3.4e10 rows to count, hours of CPU.
@@ -114,9 +115,9 @@ def test_back_pressure(snapshot: Snapshot) -> None:
         pool.close()
 
 
-def _swallow(pool: WorkerPool, query: str, deadline: float) -> object:
+def _swallow(pool: WorkerPool, query: str, deadline: float, client: str = "") -> object:
     try:
-        return pool.run(job(query), deadline)
+        return pool.run(job(query), deadline, client)
     except Exception as exc:
         return exc
 
@@ -175,3 +176,187 @@ def test_workers_die_with_their_server(tmp_path: Path) -> None:
         process.kill()  # SIGKILL: no cleanup code runs in the server
         process.wait()
     assert wait_until(lambda: not any(alive(p) for p in pids), 5.0)
+
+
+# -- issue 8: memory, fair sharing, bounded waits, health, shutdown ----------------------
+
+# Five columns of long literals (2 KB to 512 KB a row), 57 x 57 rows: unbounded, hundreds of MB.
+LONG_LITERALS = (
+    "SELECT ?a ?b ?c ?d ?e { ?s ?p ?o . ?x ?y ?z "
+    f'BIND("{"L" * 2000}" AS ?a) BIND(CONCAT(?a, ?a, ?a, ?a) AS ?b) BIND(CONCAT(?b, ?b, ?b, ?b) AS ?c) '
+    "BIND(CONCAT(?c, ?c, ?c, ?c) AS ?d) BIND(CONCAT(?d, ?d, ?d, ?d) AS ?e) }"
+)
+
+
+def test_a_worker_left_large_by_a_job_is_recycled_after_answering(snapshot: Snapshot) -> None:
+    pool = WorkerPool(snapshot.nquads, 1, recycle_mb=40)
+    pool.start()
+    try:
+        (pid,) = pool.status().pids
+        small = pool.run(job(SPLINTER), 5)
+        assert isinstance(small, Answer)
+        assert pool.status().pids == (pid,)  # a small job leaves the worker as it was
+        # 100 rows of 682 KB: a 68 MB body, which the worker holds until its next job.
+        big = pool.run(Job(LONG_LITERALS, None, None, None, "json", None, 100, ()), 20)
+        assert isinstance(big, Answer)
+        assert (big.rows, big.truncated_by) == (100, "rows")
+        assert len(big.body) > 68_000_000
+        status = pool.status()
+        assert (status.recycled, status.replaced) == (1, 1)
+        assert not alive(pid)
+        assert wait_until(lambda: pool.status().idle == 1)
+        assert isinstance(pool.run(job(SPLINTER), 5), Answer)
+    finally:
+        pool.close()
+
+
+def test_a_byte_capped_job_leaves_the_worker_small(snapshot: Snapshot) -> None:
+    pool = WorkerPool(snapshot.nquads, 1, recycle_mb=40)
+    pool.start()
+    try:
+        (pid,) = pool.status().pids
+        capped = pool.run(Job(LONG_LITERALS, None, None, None, "json", None, 100, (), max_bytes=5_000_000), 20)
+        assert isinstance(capped, Answer)
+        assert (capped.rows, capped.truncated, capped.truncated_by) == (7, True, "bytes")
+        assert len(capped.body) <= 5_000_000
+        assert pool.status().pids == (pid,)  # not recycled: it never grew past the threshold
+        assert resident_mib(pid) < 200
+    finally:
+        pool.close()
+
+
+def test_the_wait_for_a_worker_is_bounded_by_time_not_by_a_small_count(snapshot: Snapshot) -> None:
+    """60 queries at once on one worker: all wait their turn and are answered (16 did before)."""
+    pool = WorkerPool(snapshot.nquads, 1, queue_wait=30.0)
+    pool.start()
+    try:
+        results: list[object] = []
+        threads = [
+            threading.Thread(target=lambda i=i: results.append(_swallow(pool, SPLINTER, 10.0, f"c{i}")))
+            for i in range(60)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert len(results) == 60
+        assert all(isinstance(r, Answer) for r in results), [r for r in results if not isinstance(r, Answer)]
+    finally:
+        pool.close()
+
+
+FAIR = FairShare(max_per_client=2, reserved=1, long_query=0.3, cooldown=30.0)
+
+
+def test_a_client_past_its_share_is_refused_while_others_are_served(snapshot: Snapshot) -> None:
+    pool = WorkerPool(snapshot.nquads, 2, fair=FAIR)
+    pool.start()
+    try:
+        hogs = [threading.Thread(target=_swallow, args=(pool, EXPLOSIVE, 2.0, "hog"), daemon=True) for _ in range(2)]
+        for thread in hogs:
+            thread.start()
+        time.sleep(0.3)
+        started = time.monotonic()
+        with pytest.raises(RateLimited, match="already has 2 queries"):
+            pool.run(job(SPLINTER), 2.0, "hog")
+        assert time.monotonic() - started < 0.25  # refused at once, not after a wait
+        for thread in hogs:
+            thread.join(10)
+        assert isinstance(pool.run(job(SPLINTER), 2.0, "hog"), Answer)  # its queries ended: room again
+    finally:
+        pool.close()
+
+
+def test_heavy_clients_cannot_take_the_reserved_worker(snapshot: Snapshot) -> None:
+    """Two clients loop runaway queries; a third client's cheap queries never wait for them."""
+    pool = WorkerPool(snapshot.nquads, 2, fair=FAIR, queue_wait=10.0)
+    pool.start()
+    try:
+        assert isinstance(pool.run(job(SPLINTER), 1.0, "light"), Answer)  # the light client is about
+        done = threading.Event()
+        outcomes: dict[str, list[object]] = {"x": [], "y": []}
+
+        def loop(client: str) -> None:
+            while not done.is_set():
+                outcomes[client].append(_swallow(pool, EXPLOSIVE, 1.0, client))
+
+        heavy = [threading.Thread(target=loop, args=(c,), daemon=True) for c in outcomes]
+        for thread in heavy:
+            thread.start()
+        # The first round: neither client is known to be heavy yet, so both runaway queries
+        # may hold a worker until their deadline; wait until they are stopped and known.
+        assert wait_until(lambda: all(outcomes.values()), 10.0)
+        assert wait_until(lambda: pool.status().starting == 0, 10.0)  # both replaced
+        light: list[tuple[object, float]] = []
+        for _ in range(40):  # about 2 s, while the runaway queries take turns in their lane
+            started = time.monotonic()
+            light.append((_swallow(pool, SPLINTER, 1.0, "light"), time.monotonic() - started))
+            time.sleep(0.05)
+        done.set()
+        for thread in heavy:
+            thread.join(15)
+        assert all(isinstance(answer, Answer) for answer, _ in light), light
+        # None waited for a runaway query to be stopped (each runs a full second).
+        assert max(waited for _, waited in light) < 0.9, [round(waited, 3) for _, waited in light]
+        # The heavy clients still ran, one at a time, each stopped at its deadline.
+        assert all(isinstance(r, QueryTimeout | ServerBusy) for r in outcomes["x"] + outcomes["y"])
+        assert sum(isinstance(r, QueryTimeout) for r in outcomes["x"] + outcomes["y"]) >= 3
+    finally:
+        pool.close()
+
+
+def test_status_sees_a_dead_idle_worker_at_once_and_the_pool_replaces_it_unasked(pool: WorkerPool) -> None:
+    victim, other = pool.status().pids
+    os.kill(victim, 9)
+    assert wait_until(lambda: not alive(victim), 5.0)
+    status = pool.status()  # no query has run since
+    assert victim not in status.pids
+    assert status.idle == 1
+    assert status.can_serve
+    assert wait_until(lambda: pool.status().idle == 2, 15.0)  # replaced without any query
+    status = pool.status()
+    assert other in status.pids and victim not in status.pids
+    assert (status.dead, status.replaced) == (0, 1)
+
+
+def test_status_says_the_pool_cannot_serve_when_every_worker_is_dead(pool: WorkerPool) -> None:
+    for pid in pool.status().pids:
+        os.kill(pid, 9)
+    assert wait_until(lambda: not pool.status().can_serve, 5.0)
+    assert wait_until(lambda: pool.status().can_serve and pool.status().idle == 2, 20.0)
+
+
+def test_close_ends_running_and_waiting_queries_at_once_and_starts_no_worker(
+    snapshot: Snapshot, caplog: pytest.LogCaptureFixture
+) -> None:
+    pool = WorkerPool(snapshot.nquads, 2, queue_wait=30.0)
+    pool.start()
+    pids = pool.status().pids
+    outcomes: list[tuple[object, float]] = []
+
+    def run(query: str) -> None:
+        started = time.monotonic()
+        outcomes.append((_swallow(pool, query, 60.0), time.monotonic() - started))
+
+    threads = [threading.Thread(target=run, args=(q,)) for q in (EXPLOSIVE, EXPLOSIVE, SPLINTER)]
+    for thread in threads:
+        thread.start()
+    assert wait_until(lambda: pool.status().busy == 2)
+    time.sleep(0.3)  # the third query is waiting for a worker
+    caplog.clear()
+    with caplog.at_level("INFO", logger="mqmkg.pool"):
+        started = time.monotonic()
+        pool.close()
+        closing = time.monotonic() - started
+        for thread in threads:
+            thread.join(5)
+        time.sleep(1.5)  # a replacement would have been asked for by now
+    assert closing < 2.0
+    assert len(outcomes) == 3
+    for outcome, _ in outcomes:
+        assert isinstance(outcome, ServerBusy) and "shutting down" in str(outcome)
+    assert not any(alive(pid) for pid in pids)
+    assert [r.getMessage() for r in caplog.records if "starting" in r.getMessage()] == []
+    assert pool.status().pids == ()
+    with pytest.raises(ServerBusy, match="shutting down"):
+        pool.run(job(SPLINTER), 1.0)

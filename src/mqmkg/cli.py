@@ -6,8 +6,8 @@ environment variable with its default, generated from ``mqmkg.config.Settings``.
 
 from __future__ import annotations
 
-import copy
 import inspect
+import logging
 import re
 import textwrap
 from dataclasses import fields
@@ -122,6 +122,8 @@ def serve(
     """Build the store from the graph (or open it from --store, or use --backend) and serve it over HTTP.
 
     SPARQL 1.1 at /sparql, canned queries at /queries, entity pages at /id/, dumps at /export/.
+    SIGTERM or SIGINT stops it within about a second: running queries are ended (503), not
+    waited for.
     """
     from mqmkg.server.engine import start_engine
 
@@ -135,32 +137,36 @@ def serve(
         backend=backend,
         result_cache=result_cache,
     )
+    _log_until_uvicorn_does()
     try:
         engine = start_engine(settings)  # the workers load while the web framework is imported
-        import uvicorn
-
+        from mqmkg.server import runner
         from mqmkg.server.app import create_app
-        from mqmkg.server.http11 import timed_h11
 
         application = create_app(settings, engine)
     except MqmkgError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    # One access-log line per request comes from mqmkg.access (with result rows), so
-    # uvicorn's own access log is off; mqmkg's loggers share uvicorn's handler.
-    log_config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
-    log_config["loggers"]["mqmkg"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
-    # The h11 protocol with read deadlines (slowloris); see mqmkg.server.http11.
-    uvicorn.run(
-        application,
-        host=settings.host,
-        port=settings.port,
-        log_level="info",
-        log_config=log_config,
-        access_log=False,
-        http=timed_h11(settings.header_timeout, settings.body_timeout, settings.send_timeout),
-        timeout_keep_alive=settings.keep_alive_timeout,  # type: ignore[arg-type]
-    )
+    if not runner.run(application, settings, on_signal=application.state.sparql.pool.close):
+        raise typer.Exit(3)
+
+
+class _LevelPrefix(logging.Formatter):
+    """``INFO:     message``, as uvicorn's default formatter writes it (without colours)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{record.levelname + ':':<9} {super().format(record)}"
+
+
+def _log_until_uvicorn_does() -> None:
+    """Send mqmkg's log lines to stderr from the start (the workers start before uvicorn sets up
+    logging, which replaces this handler with its own)."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(_LevelPrefix("%(message)s"))
+    logger = logging.getLogger("mqmkg")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
 
 
 @app.command(short_help="Load the graph into a SPARQL server (Graph Store Protocol).")

@@ -53,9 +53,13 @@ class Settings:
     wikidata_endpoint: str = WIKIDATA_SPARQL
     # Keep an on-disk Oxigraph store in this directory (default: in memory).
     store_path: Path | None = None
-    # Queries that may wait for a busy worker pool, and for how long, before a 503.
-    max_queue: int = 16
-    queue_wait: float = 5.0
+    # Queries that may wait for a busy worker pool, and for how long, before a 503. The wait is
+    # bounded by time (a burst of cheap queries waits and is served); the count is only the
+    # memory-safe ceiling (each waiting query holds its text and a thread).
+    max_queue: int = 256
+    # Longer than a deadline plus a worker's restart, so a query that arrives while runaway
+    # queries hold every worker is still served when they are stopped.
+    queue_wait: float = 15.0
     # Address-space cap per query worker in MiB (0: none); a query that needs more dies alone.
     worker_memory_mb: int = 2048
     # Deepest bracket nesting a query may have (pyoxigraph's parser overflows at a few thousand).
@@ -88,6 +92,24 @@ class Settings:
     keep_alive_timeout: float = 5.0
     # Seconds a client may leave a response unread (the server's writes paused) before it is dropped.
     send_timeout: float = 30.0
+    # Largest response body in bytes (0: no cap); a result is cut before the row that would pass
+    # it, like the row cap, and says so in X-MQMKG-Truncated / X-MQMKG-Truncated-By.
+    max_response_bytes: int = 32 * 1024 * 1024
+    # A query worker whose resident memory grew by more than this many MiB since it started is
+    # replaced after its job (0: never), so one huge result does not leave a worker large.
+    worker_recycle_mb: int = 200
+    # Queries one client (peer address) may have running or waiting at once; past it: 429 (0: no limit).
+    client_max_queries: int = 4
+    # Workers kept for clients that are not running long queries (at most workers - 1).
+    reserved_workers: int = 1
+    # A client is "heavy" while a query of its own has run this many seconds, and for
+    # heavy_cooldown seconds after; while other clients are about, heavy clients share only
+    # workers - reserved_workers workers (mqmkg.sparql.fairness).
+    long_query_seconds: float = 1.0
+    heavy_cooldown: float = 30.0
+    # Peers whose X-Forwarded-For names the client (reverse proxies on this host by default);
+    # the address of any other peer is the client's identity. Addresses or networks (CIDR).
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
 
     @property
     def graph_dir(self) -> Path:

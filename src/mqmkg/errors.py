@@ -242,3 +242,7 @@ class MalformedHeader(MqmkgError):
 
 class SettingsError(MqmkgError):
     """A setting whose value cannot work (e.g. a ``public_url`` that is not an http(s) URL)."""
+
+
+class RateLimited(ServerBusy):
+    """This client already has ``Settings.client_max_queries`` queries running or waiting (429)."""

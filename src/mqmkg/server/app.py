@@ -7,8 +7,9 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
+import anyio.to_thread
 from fastapi import FastAPI
-from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
 
 from mqmkg import __version__
@@ -42,6 +43,8 @@ from mqmkg.sparql.endpoint import EXPOSED_HEADERS, SparqlEndpoint, SparqlRespons
 from mqmkg.web.assets import load_assets
 
 log = logging.getLogger("mqmkg.store")
+# Threads for the routes that do not query the pool (anyio's default for the whole server).
+OTHER_THREADS = 40
 
 
 def published(settings: Settings) -> Published:
@@ -85,11 +88,16 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         log.info(engine.summary)
+        # Each admitted query may block a thread while it waits for a worker (up to
+        # queue_wait): leave room for all of them beside the other routes' threads.
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = OTHER_THREADS + settings.workers + settings.max_queue
         try:
             await asyncio.wrap_future(engine.ready)
             yield
         finally:
-            await run_in_threadpool(engine.executor.close)
+            # Its own thread, not one of the default limiter's: those may all be waiting on the pool.
+            await anyio.to_thread.run_sync(engine.executor.close, limiter=anyio.CapacityLimiter(1))
 
     app = FastAPI(
         title="mqmkg",
@@ -99,7 +107,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
         docs_url=None,  # /docs and /redoc are served from vendored assets (routes/docs.py)
         redoc_url=None,
     )
-    install_openapi(app, site.catalog, {d.name: d.media_type for d in site.dumps.values()})
+    install_openapi(app, site.catalog, lambda: {d.name: d.media_type for d in site.dumps.values()})
     app.state.sparql = endpoint
     app.state.site = site
     app.add_middleware(MethodsMiddleware, router=app.router)

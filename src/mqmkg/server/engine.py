@@ -21,6 +21,7 @@ import pyoxigraph as ox
 from mqmkg.config import Settings
 from mqmkg.sparql.dataset import Snapshot, snapshot_opened
 from mqmkg.sparql.endpoint import Executor
+from mqmkg.sparql.fairness import FairShare
 from mqmkg.sparql.pool import WorkerPool
 from mqmkg.store import open_store
 
@@ -88,6 +89,13 @@ def embedded(settings: Settings) -> Engine:
         max_queue=settings.max_queue,
         queue_wait=settings.queue_wait,
         memory_mb=settings.worker_memory_mb,
+        recycle_mb=settings.worker_recycle_mb,
+        fair=FairShare(
+            max_per_client=settings.client_max_queries,
+            reserved=settings.reserved_workers,
+            long_query=settings.long_query_seconds,
+            cooldown=settings.heavy_cooldown,
+        ),
     )
     ready = in_background(pool.start, "mqmkg-pool-start")
     where = "in memory" if opened.path is None else str(opened.path)

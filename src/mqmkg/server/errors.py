@@ -37,6 +37,7 @@ from mqmkg.errors import (
     QueryEvaluationError,
     QuerySyntaxError,
     QueryTimeout,
+    RateLimited,
     ReconciliationError,
     ServerBusy,
     ServiceFailed,
@@ -81,6 +82,8 @@ STATUS: dict[type[MqmkgError], int] = {
     SubmissionRefused: 400,
     ValidationTimeout: 503,
     ValidationAborted: 503,
+    # One client over its share of concurrent queries (a subclass of ServerBusy: Retry-After too).
+    RateLimited: 429,
 }
 
 

@@ -14,7 +14,7 @@ parameters, so a client generated from the document can call it.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from fastapi import FastAPI
@@ -325,10 +325,13 @@ def describe_api(schema: Schema, catalog: Mapping[str, CannedQuery], dump_names:
     return schema
 
 
-def install_openapi(app: FastAPI, catalog: Mapping[str, CannedQuery], dump_names: Mapping[str, str]) -> None:
+def install_openapi(
+    app: FastAPI, catalog: Mapping[str, CannedQuery], dump_names: Callable[[], Mapping[str, str]]
+) -> None:
     """Make ``app.openapi()`` (and ``/openapi.json``) return the corrected document.
 
-    ``dump_names`` maps each file under ``/export/`` to its media type.
+    ``dump_names()`` maps each file under ``/export/`` to its media type; it is called when the
+    document is first asked for (the dumps are made on first use, not at start-up).
     """
 
     def openapi() -> Schema:
@@ -336,7 +339,7 @@ def install_openapi(app: FastAPI, catalog: Mapping[str, CannedQuery], dump_names
             generated = get_openapi(
                 title=app.title, version=app.version, summary=app.summary, routes=app.routes, tags=app.openapi_tags
             )
-            app.openapi_schema = describe_api(generated, catalog, dump_names)
+            app.openapi_schema = describe_api(generated, catalog, dump_names())
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -47,10 +47,21 @@ from mqmkg.sparql.worker import Answer, Job, Refusal
 ROWS_HEADER = "X-MQMKG-Rows"
 TRUNCATED_HEADER = "X-MQMKG-Truncated"
 ROW_LIMIT_HEADER = "X-MQMKG-Row-Limit"
+# Which cap cut a truncated result: "rows" or "bytes" (absent when the result is complete).
+TRUNCATED_BY_HEADER = "X-MQMKG-Truncated-By"
+BYTE_LIMIT_HEADER = "X-MQMKG-Byte-Limit"
 # hit: from the result cache; miss: evaluated (and kept); bypass: evaluated, never kept (SERVICE,
 # RAND, NOW, a backend whose data can change); off: the cache is off (Settings.result_cache = 0).
 CACHE_HEADER = "X-MQMKG-Cache"
-EXPOSED_HEADERS = (ROWS_HEADER, TRUNCATED_HEADER, ROW_LIMIT_HEADER, CACHE_HEADER, "ETag")
+EXPOSED_HEADERS = (
+    ROWS_HEADER,
+    TRUNCATED_HEADER,
+    ROW_LIMIT_HEADER,
+    TRUNCATED_BY_HEADER,
+    BYTE_LIMIT_HEADER,
+    CACHE_HEADER,
+    "ETag",
+)
 
 
 @dataclass(frozen=True)
@@ -96,12 +107,13 @@ class Pending:
     form: str
     key: str | None
     if_none_match: str | None
+    client: str = ""
 
 
 class Executor(Protocol):
     """What runs a job: the worker pool, or a remote SPARQL server (``mqmkg.sparql.remote``)."""
 
-    def run(self, job: Job, deadline: float) -> Answer | Refusal: ...
+    def run(self, job: Job, deadline: float, client: str = "") -> Answer | Refusal: ...
 
     def status(self) -> PoolStatus: ...
 
@@ -151,12 +163,15 @@ class SparqlEndpoint:
         """The dataset's statistics and fingerprint (read from a backend when first needed)."""
         return self._snapshot if isinstance(self._snapshot, Snapshot) else self._snapshot()
 
-    def handle(self, inp: HttpInput) -> SparqlResponse:
-        """Answer one HTTP request to ``/sparql``; raise a SparqlError subclass if it fails."""
-        started = self.start(inp)
+    def handle(self, inp: HttpInput, client: str = "") -> SparqlResponse:
+        """Answer one HTTP request to ``/sparql``; raise a SparqlError subclass if it fails.
+
+        ``client`` identifies the caller (its address) for the per-client limits.
+        """
+        started = self.start(inp, client)
         return started if isinstance(started, SparqlResponse) else self.finish(started)
 
-    def start(self, inp: HttpInput) -> SparqlResponse | Pending:
+    def start(self, inp: HttpInput, client: str = "") -> SparqlResponse | Pending:
         """Do everything that needs no worker: parse, refuse, negotiate, describe, and answer
         from the validators or the result cache; what is left to run comes back as ``Pending``.
 
@@ -168,7 +183,7 @@ class SparqlEndpoint:
             description = self.describe(request, inp.url)
             control = cache_control(self.settings.result_max_age)
             return description.validated(strong_etag(description.body), control).unless_matched(inp.if_none_match)
-        return self.plan(request, request.query, if_none_match=inp.if_none_match)
+        return self.plan(request, request.query, if_none_match=inp.if_none_match, client=client)
 
     def describe(self, request: QueryRequest, fetched: str | None = None) -> SparqlResponse:
         """Return the service description in the negotiated graph format.
@@ -196,6 +211,7 @@ class SparqlEndpoint:
         query: str,
         substitutions: tuple[tuple[str, ox.NamedNode | ox.Literal], ...] = (),
         if_none_match: str | None = None,
+        client: str = "",
     ) -> SparqlResponse:
         """Run one query in the worker pool and return its serialised result.
 
@@ -203,8 +219,9 @@ class SparqlEndpoint:
         the canned queries' parameters, never pasted into the query text. An answer that
         changes only with the graph comes from the result cache when it is there, and a
         matching ``If-None-Match`` gets 304 without running anything (``mqmkg.sparql.cache``).
+        ``client`` identifies the caller for the pool's fair sharing (``mqmkg.sparql.fairness``).
         """
-        planned = self.plan(request, query, substitutions, if_none_match)
+        planned = self.plan(request, query, substitutions, if_none_match, client)
         return planned if isinstance(planned, SparqlResponse) else self.finish(planned)
 
     def plan(
@@ -213,6 +230,7 @@ class SparqlEndpoint:
         query: str,
         substitutions: tuple[tuple[str, ox.NamedNode | ox.Literal], ...] = (),
         if_none_match: str | None = None,
+        client: str = "",
     ) -> SparqlResponse | Pending:
         """Check and negotiate a query; answer it from the validators or the cache, or say what to run."""
         form = query_form(query)
@@ -242,9 +260,10 @@ class SparqlEndpoint:
             allowlist=self.settings.service_allowlist,
             substitutions=substitutions,
             prefixes=tuple(HOUSE_PREFIXES.items()),
+            max_bytes=self.settings.max_response_bytes,
         )
         if not self.snapshot.fingerprint or volatile(query):  # data that may change: validated by bytes, never kept
-            return Pending(job, results, graph, form or "?", None, if_none_match)
+            return Pending(job, results, graph, form or "?", None, if_none_match, client)
         content_types = (results.content_type if results else None, graph.content_type if graph else None)
         key = cache_key(self.snapshot.fingerprint, job, content_types)
         etag, control = weak_etag(key), cache_control(self.settings.result_max_age)
@@ -254,11 +273,11 @@ class SparqlEndpoint:
         cached = self.cache.get(key) if self.cache.enabled else None
         if cached is not None:
             return cached.cache_status("hit")
-        return Pending(job, results, graph, form or "?", key, if_none_match)
+        return Pending(job, results, graph, form or "?", key, if_none_match, client)
 
     def finish(self, pending: Pending) -> SparqlResponse:
         """Run a pending query (waiting for a worker), validate its answer and keep it if it may be kept."""
-        response = self.run(pending.job, pending.results, pending.graph, pending.form)
+        response = self.run(pending.job, pending.results, pending.graph, pending.form, pending.client)
         if pending.key is None:
             validated = response.validated(strong_etag(response.body), REVALIDATE).cache_status("bypass")
             return validated.unless_matched(pending.if_none_match)
@@ -268,21 +287,31 @@ class SparqlEndpoint:
         self.cache.put(pending.key, response, len(response.body))
         return response.cache_status("miss")
 
-    def run(self, job: Job, results: Choice | None, graph: Choice | None, form: str | None) -> SparqlResponse:
+    def run(
+        self, job: Job, results: Choice | None, graph: Choice | None, form: str | None, client: str = ""
+    ) -> SparqlResponse:
         """Run a job in the worker pool (or on the backend) and return its response, without validators."""
-        reply = self.pool.run(job, self.deadline(job.query))
+        reply = self.pool.run(job, self.deadline(job.query), client)
         if isinstance(reply, Refusal):
             raise refusal_error(reply)
         choice: Choice | None = results if reply.kind is ResultKind.RESULTS else graph
         if choice is None:  # cannot happen: the worker refuses a kind with no negotiated format
             raise not_acceptable(reply.kind, "this result")
-        headers = (
+        return SparqlResponse(reply.body, choice.content_type, self._result_headers(reply), reply.rows, form or "?")
+
+    def _result_headers(self, reply: Answer) -> tuple[tuple[str, str], ...]:
+        """Say how many rows the result holds, whether a cap cut it and which, and the caps."""
+        headers = [
             (ROWS_HEADER, str(reply.rows)),
             (TRUNCATED_HEADER, "true" if reply.truncated else "false"),
             (ROW_LIMIT_HEADER, str(self.settings.max_rows)),
-            ("Vary", "Accept"),
-        )
-        return SparqlResponse(reply.body, choice.content_type, headers, reply.rows, form or "?")
+        ]
+        if reply.truncated_by is not None:
+            headers.append((TRUNCATED_BY_HEADER, reply.truncated_by))
+        if self.settings.max_response_bytes > 0:
+            headers.append((BYTE_LIMIT_HEADER, str(self.settings.max_response_bytes)))
+        headers.append(("Vary", "Accept"))
+        return tuple(headers)
 
     def deadline(self, query: str) -> float:
         """Return the query's deadline: the SERVICE timeout bounds queries that may call out.

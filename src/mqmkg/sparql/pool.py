@@ -5,15 +5,28 @@ process (``mqmkg.sparql.worker``) that holds its own copy of the store. A query 
 overruns its deadline gets its worker killed with SIGKILL, which stops it and frees its
 CPU and memory at once; a replacement is started immediately while the other workers keep
 serving. Workers are spawned (not forked: the server is multi-threaded) by one long-lived
-manager thread, so that Linux's parent-death signal kills them if the server dies.
+manager thread, so that Linux's parent-death signal kills them if the server dies. The
+manager also looks at the idle workers every second and replaces any that died.
 
-Callers block in ``run`` (from a thread pool, never on the event loop). At most
-``size + max_queue`` queries are admitted at once; an admitted query waits at most
-``queue_wait`` seconds for a free worker. Beyond either bound: ``ServerBusy``.
+Callers block in ``run`` (from a thread pool, never on the event loop). Admission:
+
+- a client over its share of concurrent queries is refused at once (``RateLimited``), and
+  clients whose queries ran long (or who have shown nothing yet) share part of the pool
+  while clients with cheap queries are about (``mqmkg.sparql.fairness``);
+- a query waits for a free worker at most ``queue_wait`` seconds, in arrival order (a burst
+  of cheap queries waits briefly and is served); ``max_queue`` only caps how many may wait
+  at once, to bound memory. Beyond either bound: ``ServerBusy``.
+
+A worker whose resident memory grew by more than ``recycle_mb`` MiB during a job is
+replaced after answering it, so one huge result does not leave a large process behind.
+``close`` stops taking work, kills every worker at once (a running query's caller gets
+``ServerBusy``) and never starts another.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import math
 import multiprocessing
@@ -21,27 +34,71 @@ import os
 import queue
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 
-from mqmkg.errors import MqmkgError, QueryAborted, QueryTimeout, ServerBusy
+from mqmkg.errors import MqmkgError, QueryAborted, QueryTimeout, ServerBusy, SparqlError
 from mqmkg.sparql import worker
+from mqmkg.sparql.fairness import ClientLedger, FairShare, Running
 from mqmkg.sparql.worker import Answer, Job, Ready, Refusal
 
 log = logging.getLogger("mqmkg.pool")
+
+# Seconds between the manager's looks at idle workers, and between a waiting query's looks
+# at the lanes (a client becomes heavy, or stops being light, with time alone).
+SWEEP_INTERVAL = 1.0
+RECHECK_INTERVAL = 0.25
+SHUTTING_DOWN = "the server is shutting down; retry later"
+# Answers pass through the pool whole (up to Settings.max_response_bytes each). Blocks this
+# large are mapped and unmapped one by one (glibc's mmap threshold, fixed rather than
+# raised after each large free), so the memory an answer used goes back to the system once
+# it is sent, in the server and in every worker, instead of staying in the allocator's heap.
+LARGE_BLOCK = 256 * 1024
+_M_MMAP_THRESHOLD = -3  # mallopt parameter, <malloc.h>
 
 
 class PoolStartError(MqmkgError):
     """The query workers could not be started."""
 
 
-@dataclass
+def map_large_blocks(threshold: int = LARGE_BLOCK) -> None:
+    """Have this process and the workers it starts return large blocks to the system when freed."""
+    os.environ.setdefault("MALLOC_MMAP_THRESHOLD_", str(threshold))  # read by each worker as it starts
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to tune
+        ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, threshold)
+
+
+def resident_mib(pid: int) -> float:
+    """Return a process's resident memory in MiB (``/proc/PID/statm``), or 0 if it is gone."""
+    try:
+        statm = os.open(f"/proc/{pid}/statm", os.O_RDONLY)
+    except OSError:
+        return 0.0
+    try:
+        return _resident_mib(statm)
+    finally:
+        os.close(statm)
+
+
+def _resident_mib(statm: int) -> float:
+    """Read resident memory in MiB from an open ``/proc/PID/statm`` (re-readable, in 3 µs)."""
+    try:
+        pages = int(os.pread(statm, 128, 0).split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / (1024 * 1024)
+
+
+@dataclass(eq=False)
 class _Worker:
     process: BaseProcess
     conn: Connection
     ready: bool = False
+    ready_mib: float = 0.0
     started: float = field(default_factory=time.monotonic)
+    _statm: int = -1  # an open /proc/PID/statm once ready
     _discarded: bool = False
     _guard: threading.Lock = field(default_factory=threading.Lock)
 
@@ -49,20 +106,46 @@ class _Worker:
     def pid(self) -> int:
         return self.process.pid or 0
 
+    def mark_ready(self) -> None:
+        """Record that the worker has loaded the store, and its resident memory then."""
+        with self._guard:
+            if self._discarded:
+                return
+            with contextlib.suppress(OSError):
+                self._statm = os.open(f"/proc/{self.pid}/statm", os.O_RDONLY)
+        self.ready_mib = self.resident_mib()
+        self.ready = True
+
+    def resident_mib(self) -> float:
+        """Return the worker's resident memory in MiB (0 if unknown)."""
+        return _resident_mib(self._statm) if self._statm >= 0 else 0.0
+
     def discard(self) -> None:
         """Kill and reap the process and close the pipe, once, whichever thread gets here first."""
         with self._guard:
             if self._discarded:
                 return
             self._discarded = True
+            statm, self._statm = self._statm, -1
         self.process.kill()
         self.process.join(5)
         self.conn.close()
+        if statm >= 0:
+            os.close(statm)
+
+
+@dataclass(eq=False)
+class _Waiter:
+    """A query waiting for a worker; ``_dispatch`` hands it one and sets ``event``."""
+
+    client: str
+    worker: _Worker | None = None
+    event: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass(frozen=True)
 class PoolStatus:
-    """A snapshot of the pool for ``/health``."""
+    """A snapshot of the pool for ``/health``: live workers only (each process checked)."""
 
     size: int
     idle: int
@@ -70,6 +153,14 @@ class PoolStatus:
     starting: int
     pids: tuple[int, ...]
     replaced: int
+    recycled: int
+    dead: int
+    closed: bool
+
+    @property
+    def can_serve(self) -> bool:
+        """True when some live worker is ready (idle now, or busy and free again by its deadline)."""
+        return not self.closed and self.idle + self.busy > 0
 
 
 class WorkerPool:
@@ -80,9 +171,11 @@ class WorkerPool:
         nquads: bytes,
         size: int,
         *,
-        max_queue: int = 16,
-        queue_wait: float = 5.0,
+        max_queue: int = 256,
+        queue_wait: float = 15.0,
         memory_mb: int = 0,
+        recycle_mb: int = 0,
+        fair: FairShare | None = None,
         start_timeout: float = 120.0,
     ):
         if size < 1:
@@ -91,17 +184,22 @@ class WorkerPool:
         self.size = size
         self._queue_wait = queue_wait
         self._memory_mb = memory_mb
+        self._recycle_mb = recycle_mb
         self._start_timeout = start_timeout
         self._ctx = multiprocessing.get_context("spawn")
+        self._ledger = ClientLedger(fair or FairShare(), size)
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
-        self._idle: queue.Queue[_Worker] = queue.Queue()
-        self._workers: dict[int, _Worker] = {}
+        self._workers: set[_Worker] = set()
+        self._idle: deque[_Worker] = deque()
+        self._waiters: deque[_Waiter] = deque()
+        self._running: dict[_Worker, Running] = {}
         self._slots = threading.BoundedSemaphore(size + max_queue)
         self._spawn_requests: queue.Queue[bool] = queue.Queue()
         self._manager: threading.Thread | None = None
         self._closed = threading.Event()
         self._replaced = 0
+        self._recycled = 0
         self._failures = 0
         self._last_failure = ""
 
@@ -109,13 +207,14 @@ class WorkerPool:
 
     def start(self) -> None:
         """Start the workers and wait until every one has loaded the store."""
+        map_large_blocks()
         self._manager = threading.Thread(target=self._manage, name="mqmkg-pool-manager", daemon=True)
         self._manager.start()
         for _ in range(self.size):
             self._spawn_requests.put(True)
         deadline = time.monotonic() + self._start_timeout
         with self._changed:
-            while self._ready_count() < self.size:
+            while sum(1 for w in self._workers if w.ready) < self.size:
                 if self._failures:
                     raise PoolStartError(f"a query worker failed to start: {self._last_failure}")
                 remaining = deadline - time.monotonic()
@@ -124,106 +223,206 @@ class WorkerPool:
                 self._changed.wait(min(remaining, 0.5))
 
     def close(self) -> None:
-        """Stop every worker (SIGTERM, then SIGKILL) and the manager thread."""
-        self._closed.set()
-        self._spawn_requests.put(False)
+        """Stop taking work and kill every worker now; running queries end with ``ServerBusy``.
+
+        Safe to call from any thread, more than once; no worker is started after it.
+        """
         with self._lock:
-            workers = list(self._workers.values())
+            self._closed.set()
+            workers = list(self._workers)
+            waiters = list(self._waiters)
             self._workers.clear()
+            self._idle.clear()
+            self._waiters.clear()
+            self._running.clear()
+            self._changed.notify_all()
+        self._spawn_requests.put(False)
+        for waiter in waiters:
+            waiter.event.set()
+        for w in workers:  # SIGKILL all first, so the whole pool stops at once
+            w.process.kill()
         for w in workers:
-            w.process.terminate()
-        for w in workers:
-            w.process.join(2)
             # A query thread blocked on this worker now sees end-of-file and may discard it too.
             w.discard()
-        if self._manager is not None:
-            self._manager.join(5)
+        if self._manager is not None and self._manager is not threading.current_thread():
+            self._manager.join(2)
 
     def status(self) -> PoolStatus:
-        """Return how many workers are idle, busy and starting, and their PIDs."""
+        """Return how many workers are idle, busy and starting, checking that each process lives."""
         with self._lock:
-            workers = list(self._workers.values())
-            replaced = self._replaced
-        launched_not_ready = sum(1 for w in workers if not w.ready)
-        idle = min(self._idle.qsize(), len(workers) - launched_not_ready)
-        pending = 0 if self._closed.is_set() else self._spawn_requests.qsize()
+            workers = list(self._workers)
+            idle = set(self._idle)
+            replaced, recycled = self._replaced, self._recycled
+        alive = [w for w in workers if w.process.is_alive()]
+        ready = [w for w in alive if w.ready]
+        idle_count = sum(1 for w in ready if w in idle)
+        closed = self._closed.is_set()
+        pending = 0 if closed else self._spawn_requests.qsize()
         return PoolStatus(
             size=self.size,
-            idle=idle,
-            busy=len(workers) - launched_not_ready - idle,
-            starting=launched_not_ready + pending,
-            pids=tuple(sorted(w.pid for w in workers)),
+            idle=idle_count,
+            busy=len(ready) - idle_count,
+            starting=len(alive) - len(ready) + pending,
+            pids=tuple(sorted(w.pid for w in alive)),
             replaced=replaced,
+            recycled=recycled,
+            dead=len(workers) - len(alive),
+            closed=closed,
         )
 
     # -- queries ----------------------------------------------------------------------
 
-    def run(self, job: Job, deadline: float) -> Answer | Refusal:
-        """Run one job on a free worker; kill that worker if it overruns ``deadline`` seconds."""
-        retry_after = max(1, math.ceil(deadline))
-        if not self._slots.acquire(blocking=False):
-            raise ServerBusy("too many queries are waiting for a query worker; retry later", retry_after)
-        try:
-            w = self._checkout(retry_after)
-            try:
-                w.conn.send(job)
-                answered = w.conn.poll(deadline)
-            except OSError as exc:
-                self._retire(w, "its pipe broke")
-                raise QueryAborted("the query worker stopped before answering") from exc
-            if not answered:
-                self._retire(w, f"it overran the {deadline:g} s deadline")
-                raise QueryTimeout(deadline)
-            try:
-                reply = w.conn.recv()
-            except (EOFError, OSError) as exc:
-                code = w.process.exitcode
-                self._retire(w, f"it died (exit code {code})")
-                raise QueryAborted(
-                    f"the query worker died while evaluating the query (exit code {code}): it ran out of "
-                    "memory or stack, which a very large or deeply nested query can cause; it was replaced"
-                ) from exc
-            self._idle.put(w)
-            return reply
-        finally:
-            self._slots.release()
+    def run(self, job: Job, deadline: float, client: str = "") -> Answer | Refusal:
+        """Run one job on a free worker; kill that worker if it overruns ``deadline`` seconds.
 
-    def _checkout(self, retry_after: int) -> _Worker:
+        ``client`` identifies who asks (the peer address): the per-client limit and the
+        lanes of ``mqmkg.sparql.fairness`` apply to it.
+        """
+        retry_after = max(1, math.ceil(deadline))
+        if self._closed.is_set():
+            raise ServerBusy(SHUTTING_DOWN, retry_after)
+        self._ledger.enter(client, time.monotonic(), deadline)
+        started: float | None = None
+        try:
+            if not self._slots.acquire(blocking=False):
+                raise ServerBusy("too many queries are waiting for a query worker; retry later", retry_after)
+            try:
+                w = self._checkout(client, retry_after)
+                started = time.monotonic()
+                reply = self._ask(w, job, deadline, retry_after)
+                self._checkin(w)
+                return reply
+            finally:
+                self._slots.release()
+        finally:
+            now = time.monotonic()
+            self._ledger.leave(client, None if started is None else now - started, now)
+
+    def _ask(self, w: _Worker, job: Job, deadline: float, retry_after: int) -> Answer | Refusal:
+        try:
+            w.conn.send(job)
+            answered = w.conn.poll(deadline)
+        except OSError as exc:
+            raise self._lost(w, "its pipe broke", "the query worker stopped before answering", retry_after) from exc
+        if not answered:
+            self._retire(w, f"it overran the {deadline:g} s deadline")
+            raise QueryTimeout(deadline)
+        try:
+            reply: Answer | Refusal = w.conn.recv()
+        except (EOFError, OSError) as exc:
+            code = w.process.exitcode
+            raise self._lost(
+                w,
+                f"it died (exit code {code})",
+                f"the query worker died while evaluating the query (exit code {code}): it ran out of memory "
+                "or stack, which a very large or deeply nested query can cause; it was replaced",
+                retry_after,
+            ) from exc
+        return reply
+
+    def _lost(self, w: _Worker, reason: str, message: str, retry_after: int) -> SparqlError:
+        """Retire a worker that stopped answering; return the error for its caller."""
+        self._retire(w, reason)
+        if self._closed.is_set():
+            return ServerBusy(SHUTTING_DOWN, retry_after)
+        return QueryAborted(message)
+
+    def _checkin(self, w: _Worker) -> None:
+        """Give a worker back after a job, or replace it if the job left it large."""
+        if self._recycle_mb > 0:
+            grown = w.resident_mib() - w.ready_mib
+            if grown > self._recycle_mb:
+                self._retire(w, f"it grew by {grown:.0f} MiB during a job (Settings.worker_recycle_mb)", recycled=True)
+                return
+        with self._lock:
+            self._running.pop(w, None)
+            if w not in self._workers:  # closed meanwhile: close() discards it
+                return
+            self._idle.append(w)
+            self._dispatch(time.monotonic())
+
+    def _checkout(self, client: str, retry_after: int) -> _Worker:
         end = time.monotonic() + self._queue_wait
         while True:
-            remaining = end - time.monotonic()
-            try:
-                w = self._idle.get(timeout=max(remaining, 0.0)) if remaining > 0 else self._idle.get_nowait()
-            except queue.Empty:
-                raise ServerBusy(
-                    f"every query worker stayed busy for {self._queue_wait:g} s; retry later", retry_after
-                ) from None
+            w = self._wait_for_worker(_Waiter(client), end, retry_after)
             if w.process.is_alive():
                 return w
             self._retire(w, "it died while idle")
 
+    def _wait_for_worker(self, waiter: _Waiter, end: float, retry_after: int) -> _Worker:
+        with self._lock:
+            if self._closed.is_set():
+                raise ServerBusy(SHUTTING_DOWN, retry_after)
+            self._waiters.append(waiter)
+            self._dispatch(time.monotonic())
+        while waiter.worker is None and not self._closed.is_set():
+            remaining = end - time.monotonic()
+            if remaining <= 0:
+                break
+            if waiter.event.wait(min(remaining, RECHECK_INTERVAL)):
+                break
+            with self._lock:
+                self._dispatch(time.monotonic())
+        with self._lock:
+            if waiter.worker is not None:
+                return waiter.worker
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+        if self._closed.is_set():
+            raise ServerBusy(SHUTTING_DOWN, retry_after)
+        raise ServerBusy(f"every query worker stayed busy for {self._queue_wait:g} s; retry later", retry_after)
+
+    def _dispatch(self, now: float) -> None:
+        """Hand idle workers to waiting queries, first come first served among those allowed.
+
+        Called with the lock held. A query that may not have a worker now (its client is heavy
+        or new, and the lane it shares is full) is passed over; the queries behind it are served.
+        """
+        while self._idle and self._waiters:
+            running = list(self._running.values())
+            ready = len(self._idle) + len(running)
+            for waiter in self._waiters:
+                allowed, light = self._ledger.may_start(waiter.client, running, ready, now)
+                if allowed:
+                    break
+            else:
+                return
+            self._waiters.remove(waiter)
+            w = self._idle.popleft()
+            self._running[w] = Running(waiter.client, now, light)
+            waiter.worker = w
+            waiter.event.set()
+
     # -- workers ----------------------------------------------------------------------
 
-    def _ready_count(self) -> int:
-        return sum(1 for w in self._workers.values() if w.ready)
-
-    def _retire(self, w: _Worker, reason: str) -> None:
-        """Kill one worker, reap it, and ask for a replacement."""
+    def _retire(self, w: _Worker, reason: str, *, recycled: bool = False) -> None:
+        """Kill one worker, reap it, and ask for a replacement (unless the pool is closed)."""
         with self._lock:
-            known = self._workers.pop(w.pid, None) is not None
+            known = w in self._workers
+            self._workers.discard(w)
+            self._running.pop(w, None)
+            if w in self._idle:
+                self._idle.remove(w)
             if known:
                 self._replaced += 1
+                self._recycled += recycled
+            closing = self._closed.is_set()
         w.discard()
-        if self._closed.is_set():
+        if closing or not known:
             return
         log.warning("query worker %d killed and replaced: %s", w.pid, reason)
-        if known:
-            self._spawn_requests.put(True)
+        self._spawn_requests.put(True)
 
     def _manage(self) -> None:
-        """Start a worker for each request; this thread is every worker's parent thread."""
-        while self._spawn_requests.get():
-            if self._closed.is_set():
+        """Start a worker for each request and replace idle workers that died; this thread is
+        every worker's parent thread."""
+        while not self._closed.is_set():
+            try:
+                wanted = self._spawn_requests.get(timeout=SWEEP_INTERVAL)
+            except queue.Empty:
+                self._sweep()
+                continue
+            if not wanted or self._closed.is_set():
                 return
             try:
                 w = self._launch()
@@ -233,9 +432,18 @@ class WorkerPool:
                 time.sleep(1.0)
                 self._spawn_requests.put(True)
                 continue
-            threading.Thread(target=self._await_ready, args=(w,), name="mqmkg-worker-ready", daemon=True).start()
+            if w is not None:
+                threading.Thread(target=self._await_ready, args=(w,), name="mqmkg-worker-ready", daemon=True).start()
 
-    def _launch(self) -> _Worker:
+    def _sweep(self) -> None:
+        """Replace idle workers whose process has died (killed from outside, crashed)."""
+        with self._lock:
+            idle = list(self._idle)
+        for w in idle:
+            if not w.process.is_alive():
+                self._retire(w, f"it died while idle (exit code {w.process.exitcode})")
+
+    def _launch(self) -> _Worker | None:
         parent_conn, child_conn = self._ctx.Pipe(duplex=True)
         process = self._ctx.Process(
             target=worker.serve,
@@ -247,8 +455,12 @@ class WorkerPool:
         child_conn.close()
         w = _Worker(process, parent_conn)
         with self._lock:
-            self._workers[w.pid] = w
-        return w
+            if not self._closed.is_set():
+                self._workers.add(w)
+                log.info("query worker %d starting", w.pid)
+                return w
+        w.discard()  # closed while it was starting
+        return None
 
     def _await_ready(self, w: _Worker) -> None:
         message: object = None
@@ -257,13 +469,14 @@ class WorkerPool:
                 message = w.conn.recv()
         except (EOFError, OSError):
             message = None
-        if isinstance(message, Ready) and not self._closed.is_set():
+        if isinstance(message, Ready):
+            w.mark_ready()
             with self._changed:
-                if w.pid in self._workers:
-                    w.ready = True
-                    self._idle.put(w)
+                if w in self._workers:
+                    self._idle.append(w)
+                    self._dispatch(time.monotonic())
                     self._changed.notify_all()
-            log.info("query worker %d ready in %.2f s", w.pid, time.monotonic() - w.started)
+                    log.info("query worker %d ready in %.2f s", w.pid, time.monotonic() - w.started)
             return
         if self._closed.is_set():
             return

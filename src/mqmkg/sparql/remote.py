@@ -354,6 +354,12 @@ def connect(url: str, timeout: float, connections: int = 64) -> RemoteStore:
 # -- the executor ------------------------------------------------------------------------------
 
 
+def _status(size: int, idle: int, busy: int) -> PoolStatus:
+    return PoolStatus(
+        size=size, idle=idle, busy=busy, starting=0, pids=(), replaced=0, recycled=0, dead=0, closed=False
+    )
+
+
 class RemoteExecutor:
     """Run the endpoint's jobs on a remote server: the worker's guard, caps and serialisers, here.
 
@@ -368,8 +374,9 @@ class RemoteExecutor:
         self._busy = 0
         self._lock = threading.Lock()
 
-    def run(self, job: Job, deadline: float) -> Answer | Refusal:
-        """Evaluate one job on the backend within ``deadline`` seconds."""
+    def run(self, job: Job, deadline: float, client: str = "") -> Answer | Refusal:
+        """Evaluate one job on the backend within ``deadline`` seconds (``client`` is not used:
+        the backend is shared by every client, and limits its own work)."""
         started = time.monotonic()
         if not self._slots.acquire(timeout=deadline):
             raise BackendTimeout(f"every connection to the SPARQL backend stayed busy for {deadline:g} s")
@@ -395,10 +402,10 @@ class RemoteExecutor:
         try:
             self.store.for_job(min(2.0, self.store.timeout)).ping()
         except (BackendError, SyntaxError):
-            return PoolStatus(size=self.size, idle=0, busy=0, starting=0, pids=(), replaced=0)
+            return _status(self.size, 0, 0)
         with self._lock:
             busy = self._busy
-        return PoolStatus(size=self.size, idle=self.size - busy, busy=busy, starting=0, pids=(), replaced=0)
+        return _status(self.size, self.size - busy, busy)
 
     def close(self) -> None:
         self.store.client.close()

@@ -2,7 +2,10 @@
 formats, graphs in Turtle, N-Triples, JSON-LD and RDF/XML.
 
 Solution tables are written here rather than by pyoxigraph because the endpoint cuts them
-at the row cap, and pyoxigraph only serialises a whole, unconsumed result iterator.
+at the row cap and the byte cap, and pyoxigraph only serialises a whole, unconsumed result
+iterator. ``write_solutions`` and ``write_triples`` read a result lazily and stop at either
+cap, so an oversized result is never built in full; what they return is still a complete,
+valid document.
 
 - JSON: https://www.w3.org/TR/sparql11-results-json/
 - XML: https://www.w3.org/TR/rdf-sparql-XMLres/
@@ -19,7 +22,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
@@ -80,14 +84,14 @@ def json_term(term: Term) -> dict[str, object]:
     return out
 
 
-def solutions_json(variables: Sequence[str], rows: Sequence[Row]) -> bytes:
-    """Write SPARQL 1.1 Query Results JSON."""
-    bindings = [
-        {name: json_term(value) for name, value in zip(variables, row, strict=True) if value is not None}
-        for row in rows
-    ]
-    document = {"head": {"vars": list(variables)}, "results": {"bindings": bindings}}
-    return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+def _json_head(variables: Sequence[str]) -> str:
+    names = json.dumps(list(variables), ensure_ascii=False, separators=(",", ":"))
+    return '{"head":{"vars":' + names + '},"results":{"bindings":['
+
+
+def _json_row(variables: Sequence[str], row: Row) -> str:
+    binding = {name: json_term(value) for name, value in zip(variables, row, strict=True) if value is not None}
+    return json.dumps(binding, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def xml_term(term: Term) -> str:
@@ -111,21 +115,20 @@ def xml_term(term: Term) -> str:
     return f"<literal{attributes}>{escape(term.value, _XML_TEXT)}</literal>"
 
 
-def solutions_xml(variables: Sequence[str], rows: Sequence[Row]) -> bytes:
-    """Write SPARQL Query Results XML."""
-    out = io.StringIO()
-    out.write(f'<?xml version="1.0" encoding="UTF-8"?>\n<sparql xmlns="{RESULTS_NS}">\n<head>\n')
-    for name in variables:
-        out.write(f"  <variable name={quoteattr(name)}/>\n")
-    out.write("</head>\n<results>\n")
-    for row in rows:
-        out.write("  <result>\n")
-        for name, value in zip(variables, row, strict=True):
-            if value is not None:
-                out.write(f"    <binding name={quoteattr(name)}>{xml_term(value)}</binding>\n")
-        out.write("  </result>\n")
-    out.write("</results>\n</sparql>\n")
-    return out.getvalue().encode("utf-8")
+def _xml_head(variables: Sequence[str]) -> str:
+    declared = "".join(f"  <variable name={quoteattr(name)}/>\n" for name in variables)
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<sparql xmlns="{RESULTS_NS}">\n<head>\n{declared}</head>\n<results>\n'
+    )
+
+
+def _xml_row(variables: Sequence[str], row: Row) -> str:
+    bindings = "".join(
+        f"    <binding name={quoteattr(name)}>{xml_term(value)}</binding>\n"
+        for name, value in zip(variables, row, strict=True)
+        if value is not None
+    )
+    return f"  <result>\n{bindings}  </result>\n"
 
 
 def csv_term(term: Term | None) -> str:
@@ -137,14 +140,14 @@ def csv_term(term: Term | None) -> str:
     return str(term)
 
 
-def solutions_csv(variables: Sequence[str], rows: Sequence[Row]) -> bytes:
-    """Write SPARQL 1.1 Query Results CSV."""
+def _csv_line(cells: Iterable[str]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(variables)
-    for row in rows:
-        writer.writerow([csv_term(value) for value in row])
-    return out.getvalue().encode("utf-8")
+    csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL).writerow(cells)
+    return out.getvalue()
+
+
+def _csv_row(_variables: Sequence[str], row: Row) -> str:
+    return _csv_line(csv_term(value) for value in row)
 
 
 def tsv_term(term: Term | None) -> str:
@@ -152,24 +155,83 @@ def tsv_term(term: Term | None) -> str:
     return "" if term is None else str(term)
 
 
-def solutions_tsv(variables: Sequence[str], rows: Sequence[Row]) -> bytes:
-    """Write SPARQL 1.1 Query Results TSV."""
-    lines = ["\t".join(f"?{name}" for name in variables)]
-    lines.extend("\t".join(tsv_term(value) for value in row) for row in rows)
-    return ("\n".join(lines) + "\n").encode("utf-8")
+def _tsv_head(variables: Sequence[str]) -> str:
+    return "\t".join(f"?{name}" for name in variables) + "\n"
+
+
+def _tsv_row(_variables: Sequence[str], row: Row) -> str:
+    return "\t".join(tsv_term(value) for value in row) + "\n"
+
+
+@dataclass(frozen=True)
+class _TableWriter:
+    """One results format in parts: the text before the rows, a row, between rows, after them."""
+
+    head: Callable[[Sequence[str]], str]
+    row: Callable[[Sequence[str], Row], str]
+    separator: str
+    tail: str
+
+
+_TABLE_WRITERS = {
+    JSON.name: _TableWriter(_json_head, _json_row, ",", "]}}"),
+    XML.name: _TableWriter(_xml_head, _xml_row, "", "</results>\n</sparql>\n"),
+    CSV.name: _TableWriter(_csv_line, _csv_row, "", ""),
+    TSV.name: _TableWriter(_tsv_head, _tsv_row, "", ""),
+}
+
+
+@dataclass(frozen=True)
+class Capped:
+    """A serialised result and how many rows (or triples) it holds.
+
+    ``truncated_by`` names the limit that cut it: ``"rows"`` (the row cap) or ``"bytes"``
+    (the byte cap); None when the result is complete.
+    """
+
+    body: bytes
+    rows: int
+    truncated_by: str | None = None
+
+
+def write_solutions(
+    variables: Sequence[str], rows: Iterable[Row], fmt: Format, max_rows: int = 0, max_bytes: int = 0
+) -> Capped:
+    """Write a solution table, reading ``rows`` lazily and stopping at either cap (0: none).
+
+    The byte cap counts the whole body: the row that would take it past ``max_bytes`` is left
+    out with every row after it, and the document is closed as a complete one.
+    """
+    if fmt.name not in _TABLE_WRITERS:
+        raise NotAcceptable(f"{fmt.media_type} cannot carry a solution table", (fmt.media_type,))
+    writer = _TABLE_WRITERS[fmt.name]
+    head = writer.head(variables).encode("utf-8")
+    tail = writer.tail.encode("utf-8")
+    separator = writer.separator.encode("utf-8")
+    room = max_bytes - len(head) - len(tail) if max_bytes else None
+    chunks = [head]
+    size = count = 0
+    truncated_by = None
+    for row in rows:
+        if max_rows and count == max_rows:
+            truncated_by = "rows"
+            break
+        chunk = writer.row(variables, row).encode("utf-8")
+        if count:
+            chunk = separator + chunk
+        if room is not None and size + len(chunk) > room:
+            truncated_by = "bytes"
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+        count += 1
+    chunks.append(tail)
+    return Capped(b"".join(chunks), count, truncated_by)
 
 
 def serialize_solutions(variables: Sequence[str], rows: Sequence[Row], fmt: Format) -> bytes:
-    """Write a solution table in one of the four results formats."""
-    writers = {
-        JSON.name: solutions_json,
-        XML.name: solutions_xml,
-        CSV.name: solutions_csv,
-        TSV.name: solutions_tsv,
-    }
-    if fmt.name not in writers:
-        raise NotAcceptable(f"{fmt.media_type} cannot carry a solution table", (fmt.media_type,))
-    return writers[fmt.name](variables, rows)
+    """Write a whole solution table in one of the four results formats."""
+    return write_solutions(variables, rows, fmt).body
 
 
 def serialize_boolean(value: bool, fmt: Format) -> bytes:
@@ -221,3 +283,46 @@ def serialize_triples(triples: Sequence[ox.Triple], fmt: Format) -> bytes:
         # pyoxigraph 0.5.13 writes a literal's CR raw, which XML parsers read back as LF.
         body = body.replace(b"\r", b"&#13;")
     return body
+
+
+def _nt_size(term: Term) -> int:
+    """Return how many bytes a term takes in N-Triples, escapes not counted."""
+    if isinstance(term, ox.Triple):
+        return _nt_size(term.subject) + _nt_size(term.predicate) + _nt_size(term.object) + 8  # << s p o >>
+    size = len(term.value.encode("utf-8")) + 2  # <iri>, _:id or "text"
+    if isinstance(term, ox.Literal):
+        datatype = _literal_datatype(term)
+        if term.language:
+            size += len(term.language) + 1
+        elif datatype is not None:
+            size += len(datatype) + 4
+    return size
+
+
+def write_triples(triples: Iterable[ox.Triple], fmt: Format, max_rows: int = 0, max_bytes: int = 0) -> Capped:
+    """Write a graph, reading ``triples`` lazily and stopping at either cap (0: none).
+
+    Triples are taken while their N-Triples lines would fit in ``max_bytes``; a body that
+    still comes out larger (escapes, or the markup of RDF/XML and JSON-LD) is written again
+    from fewer triples until it fits, so it never passes the cap.
+    """
+    taken: list[ox.Triple] = []
+    size = 0
+    truncated_by = None
+    for triple in triples:
+        if max_rows and len(taken) == max_rows:
+            truncated_by = "rows"
+            break
+        line = _nt_size(triple.subject) + _nt_size(triple.predicate) + _nt_size(triple.object) + 5  # "s p o .\n"
+        if max_bytes and size + line > max_bytes:
+            truncated_by = "bytes"
+            break
+        taken.append(triple)
+        size += line
+    body = serialize_triples(taken, fmt)
+    while max_bytes and len(body) > max_bytes and taken:
+        keep = min(len(taken) - 1, len(taken) * max_bytes // len(body))
+        taken = taken[:keep]
+        truncated_by = "bytes"
+        body = serialize_triples(taken, fmt)
+    return Capped(body, len(taken), truncated_by)

@@ -9,7 +9,6 @@ parent turns into typed exceptions.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import os
 import re
 import signal
@@ -24,7 +23,7 @@ from mqmkg.sparql.dataset import load_store
 from mqmkg.sparql.formats import BY_NAME, ResultKind
 from mqmkg.sparql.guard import check_services
 from mqmkg.sparql.prefixes import find_undeclared
-from mqmkg.sparql.results import serialize_boolean, serialize_solutions, serialize_triples
+from mqmkg.sparql.results import Capped, serialize_boolean, write_solutions, write_triples
 
 _POSITION = re.compile(r"^error at (\d+):(\d+): (.*)$", re.DOTALL)
 _PYPARSING = re.compile(r"^(.*?)\s*\(at char \d+\), \(line:(\d+), col:(\d+)\)$")
@@ -32,7 +31,7 @@ _PYPARSING = re.compile(r"^(.*?)\s*\(at char \d+\), \(line:(\d+), col:(\d+)\)$")
 
 @dataclass(frozen=True)
 class Job:
-    """One query to evaluate, with its dataset, the formats negotiated and the row cap."""
+    """One query to evaluate, with its dataset, the formats negotiated and the row and byte caps."""
 
     query: str
     base_iri: str | None
@@ -46,11 +45,15 @@ class Job:
     # Prefixes the query may use without declaring them (the house prefixes); the guard and
     # the engine both read the query with them.
     prefixes: tuple[tuple[str, str], ...] = ()
+    max_bytes: int = 0  # largest body in bytes (0: no cap)
 
 
 @dataclass(frozen=True)
 class Answer:
-    """A serialised result: its kind and format, the body, and how many rows it holds."""
+    """A serialised result: its kind and format, the body, and how many rows it holds.
+
+    ``truncated_by`` names the cap that cut a truncated result: ``"rows"`` or ``"bytes"``.
+    """
 
     kind: ResultKind
     format_name: str
@@ -58,6 +61,7 @@ class Answer:
     rows: int
     truncated: bool
     services: tuple[str, ...]
+    truncated_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -182,21 +186,22 @@ def _solutions(result: ox.QuerySolutions, job: Job, services: tuple[str, ...]) -
         return _not_acceptable(ResultKind.RESULTS)
     fmt = BY_NAME[job.results_format]
     variables = [v.value for v in result.variables]
-    rows = [tuple(solution) for solution in itertools.islice(result, job.max_rows + 1)]
-    truncated = len(rows) > job.max_rows
-    rows = rows[: job.max_rows]
-    body = serialize_solutions(variables, rows, fmt)
-    return Answer(ResultKind.RESULTS, fmt.name, body, len(rows), truncated, services)
+    rows = (tuple(solution) for solution in result)
+    capped = write_solutions(variables, rows, fmt, job.max_rows, job.max_bytes)
+    return _answer(ResultKind.RESULTS, fmt.name, capped, services)
 
 
 def _graph(result: ox.QueryTriples, job: Job, services: tuple[str, ...]) -> Answer | Refusal:
     if job.graph_format is None:
         return _not_acceptable(ResultKind.GRAPH)
     fmt = BY_NAME[job.graph_format]
-    triples = list(itertools.islice(result, job.max_rows + 1))
-    truncated = len(triples) > job.max_rows
-    triples = triples[: job.max_rows]
-    return Answer(ResultKind.GRAPH, fmt.name, serialize_triples(triples, fmt), len(triples), truncated, services)
+    capped = write_triples(result, fmt, job.max_rows, job.max_bytes)
+    return _answer(ResultKind.GRAPH, fmt.name, capped, services)
+
+
+def _answer(kind: ResultKind, format_name: str, capped: Capped, services: tuple[str, ...]) -> Answer:
+    truncated = capped.truncated_by is not None
+    return Answer(kind, format_name, capped.body, capped.rows, truncated, services, capped.truncated_by)
 
 
 def _die_with_parent(parent_pid: int) -> None:

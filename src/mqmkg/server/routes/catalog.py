@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from mqmkg.errors import MqmkgError, NotFound, ParameterError
 from mqmkg.queries import CannedQuery
 from mqmkg.server.errors import status_for
-from mqmkg.server.routes.sparql import EndpointDep, prefers_html_to_results, sparql_response
+from mqmkg.server.routes.sparql import EndpointDep, client_of, prefers_html_to_results, sparql_response
 from mqmkg.server.site import Site, SiteDep, prefers_html
 from mqmkg.sparql.endpoint import ROW_LIMIT_HEADER, ROWS_HEADER, TRUNCATED_HEADER, SparqlEndpoint, SparqlResponse
 from mqmkg.sparql.formats import ALL_FORMATS, GRAPH_FORMATS, RESULT_FORMATS, Format
@@ -178,7 +178,7 @@ def _run(
         accept=request.headers.get("accept"),
         endpoint=f"{request.base_url}sparql",
     )
-    return endpoint.answer(sparql, query.text, substitutions, if_none_match)
+    return endpoint.answer(sparql, query.text, substitutions, if_none_match, client_of(request))
 
 
 def _run_page(

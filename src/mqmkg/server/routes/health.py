@@ -1,4 +1,9 @@
-"""``/health``: liveness, dataset size and worker pool state."""
+"""``/health``: liveness, dataset size and worker pool state.
+
+The pool checks each worker process it reports (a dead one is not counted as idle or busy,
+and the pool replaces it), so ``/health`` says ``degraded`` with 503 as soon as no worker
+can serve, not only after the next query fails.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +30,7 @@ def health(endpoint: EndpointDep) -> JSONResponse:
     except BackendError:
         snapshot = None
     cache = endpoint.cache.stats()
-    ok = status.idle + status.busy > 0 and snapshot is not None
+    ok = status.can_serve and snapshot is not None
     return JSONResponse(
         {
             "status": "ok" if ok else "degraded",
@@ -40,6 +45,8 @@ def health(endpoint: EndpointDep) -> JSONResponse:
                 "starting": status.starting,
                 "pids": list(status.pids),
                 "replaced": status.replaced,
+                "recycled": status.recycled,
+                "dead": status.dead,
             },
             "fingerprint": snapshot.fingerprint or None if snapshot else None,
             "cache": {

@@ -76,6 +76,12 @@ def get_endpoint(request: Request) -> SparqlEndpoint:
 EndpointDep = Annotated[SparqlEndpoint, Depends(get_endpoint)]
 
 
+def client_of(request: Request) -> str:
+    """Return the client's identity for fair sharing: its address (uvicorn has already put the
+    X-Forwarded-For client there when the peer is one of ``Settings.trusted_proxies``)."""
+    return request.client.host if request.client else ""
+
+
 async def read_body(request: Request, limit: int) -> bytes:
     """Read the request body, refusing it with 413 as soon as it exceeds ``limit`` bytes."""
     declared = request.headers.get("content-length")
@@ -106,9 +112,10 @@ async def _respond(request: Request, endpoint: SparqlEndpoint, body: bytes) -> R
         endpoint=str(request.url.replace(query="", fragment="")),
         if_none_match=request.headers.get("if-none-match"),
     )
+    client = client_of(request)
     if len(inp.query_string) + len(inp.body) > ON_LOOP_BYTES:  # a long text: read it off the event loop
-        return sparql_response(await run_in_threadpool(endpoint.handle, inp))
-    started = endpoint.start(inp)  # no waiting: a cached answer or a 304 goes out without a thread hop
+        return sparql_response(await run_in_threadpool(endpoint.handle, inp, client))
+    started = endpoint.start(inp, client)  # no waiting: a cached answer or a 304 goes out without a thread hop
     if isinstance(started, SparqlResponse):
         return sparql_response(started)
     return sparql_response(await run_in_threadpool(endpoint.finish, started))
