@@ -49,6 +49,15 @@ class Settings:
     worker_memory_mb: int = 2048
     # Deepest bracket nesting a query may have (pyoxigraph's parser overflows at a few thousand).
     max_query_depth: int = 500
+    # Deepest parse tree a query may have, counting brackets, operator chains (1+1+…, !!…, a/b/…)
+    # and chained patterns (UNION, OPTIONAL, FILTER, …): the engine recurses once per level.
+    max_query_complexity: int = 1000
+    # Query workers with network access, for queries whose every SERVICE is allow-listed (their
+    # TCP connections are limited to the allow-listed endpoints' ports); the others have none.
+    federated_workers: int = 1
+    # Refuse to start if the kernel cannot cut query workers off the network (Linux network
+    # namespaces, Landlock); false runs anyway, logging it and showing it in /health.
+    require_isolation: bool = True
 
     @property
     def graph_dir(self) -> Path:
@@ -90,6 +99,8 @@ def _coerce(kind: object, raw: str) -> object:
         return int(raw)
     if text in ("float", "<class 'float'>"):
         return float(raw)
+    if text in ("bool", "<class 'bool'>"):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
     return raw
 
 

@@ -142,3 +142,9 @@ class ParameterError(MqmkgError):
 
 class LinkError(MqmkgError):
     """The Wikidata IRI map names a QID the reference does not list, or a row is malformed."""
+
+
+class QueryTooComplex(ProtocolError):
+    """A query whose brackets, operator chains or chained patterns nest deeper than the engine's
+    recursive parser and evaluator are allowed to go (``Settings.max_query_depth``,
+    ``Settings.max_query_complexity``); refused before any worker sees it."""

@@ -47,6 +47,9 @@ def create_app(settings: Settings) -> FastAPI:
         max_queue=settings.max_queue,
         queue_wait=settings.queue_wait,
         memory_mb=settings.worker_memory_mb,
+        federated=settings.federated_workers if settings.service_allowlist else 0,
+        allowlist=settings.service_allowlist,
+        require_isolation=settings.require_isolation,
     )
     endpoint = SparqlEndpoint(settings, snapshot, pool)
 
