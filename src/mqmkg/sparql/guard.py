@@ -25,6 +25,7 @@ call one, and is not parsed by rdflib at all.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 from collections.abc import Mapping
@@ -260,12 +261,16 @@ def rdflib_text(text: str) -> str | None:
 
 def service_calls(text: str, base_iri: str | None, prefixes: Mapping[str, str] | None = None) -> list[ServiceCall]:
     """Return every SERVICE clause rdflib finds, IRIs resolved; raise ValueError if it cannot read the query."""
+    readable = rdflib_text(text)
+    return _rdflib_calls(readable, base_iri, prefixes)
+
+
+def _rdflib_calls(readable: str | None, base_iri: str | None, prefixes: Mapping[str, str] | None) -> list[ServiceCall]:
     from rdflib.plugins.sparql.algebra import translatePName, translatePrologue, traverse
     from rdflib.plugins.sparql.parser import parseQuery
     from rdflib.plugins.sparql.parserutils import CompValue
     from rdflib.term import URIRef, Variable
 
-    readable = rdflib_text(text)
     if readable is None:
         raise ValueError("an escape (\\u...) decodes to a character that changes how the query splits into tokens")
     try:
@@ -290,6 +295,25 @@ def service_calls(text: str, base_iri: str | None, prefixes: Mapping[str, str] |
 
     traverse(tree, visit)
     return found
+
+
+def without_inner_hashes(text: str, found: Scan) -> str:
+    """Return the text with every ``#`` inside an IRI or a string (as the lexer reads it) written ``%23``.
+
+    rdflib 7.6 records each SERVICE clause's text by searching the whole query again with
+    ``#`` taken as a comment start everywhere, and fails when a ``#`` inside an IRI or string
+    stands before a SERVICE on the same line (``?s <http://a#p> ?o . SERVICE …``). Removing
+    those ``#`` can only show rdflib more of the text as code, never hide any from it.
+    """
+    parts: list[str] = []
+    done = 0
+    for token in found.tokens:
+        if token.kind in ("iri", "string") and "#" in token.text:
+            parts.append(text[done : token.start])
+            parts.append(token.text.replace("#", "%23"))
+            done = token.end
+    parts.append(text[done:])
+    return "".join(parts)
 
 
 # -- the verdict ------------------------------------------------------------------------------
@@ -321,12 +345,16 @@ def check_services(
     if not mentions_service(text):
         return ()
     names = dict(prefixes or {})
-    mine = _lexer_reading(text, scan(text), base_iri, names)
+    found = scan(text)
+    mine = _lexer_reading(text, found, base_iri, names)
     try:
         theirs: list[ServiceCall] | None = service_calls(text, base_iri, names)
         unreadable = ""
     except ValueError as exc:
         theirs, unreadable = None, str(exc)
+    if theirs is None and mine.calls and not mine.doubts and without_inner_hashes(text, found) != text:
+        with contextlib.suppress(ValueError):  # then the first failure stands
+            theirs = _rdflib_calls(rdflib_text(without_inner_hashes(text, found)), base_iri, names)
     if theirs is None and not mine.calls and not mine.doubts:
         return ()  # "service" only in strings, comments or names; the engine reports any syntax error
     if theirs is None:
