@@ -159,8 +159,8 @@ EVIL = "http://127.0.0.1:9/sparql"
         (f"SELECT * {{ FILTER(1 <2)#x>\n SERVICE <{EVIL}> {{}} }}", "certainty"),
         # Escapes are decoded by the engine inside strings only: "\u005C" is a backslash
         # character, not an escape that swallows the closing quote.
-        (f'SELECT * {{ ?s ?p "\\u005C" SERVICE <{EVIL}> {{ ?a ?b ?c }} }}', "cannot check"),
-        (f"SELECT * {{ ?s ?p '\\u0027' SERVICE <{EVIL}> {{ ?a ?b ?c }} }}", "cannot check"),
+        (f'SELECT * {{ ?s ?p "\\u005C" SERVICE <{EVIL}> {{ ?a ?b ?c }} }}', "not on the allow-list"),
+        (f"SELECT * {{ ?s ?p '\\u0027' SERVICE <{EVIL}> {{ ?a ?b ?c }} }}", "not on the allow-list"),
         # Keywords glued to their neighbours: the engine needs no word boundary.
         (f"SELECT * {{ SERVICESILENT<{EVIL}> {{ ?a ?b ?c }} }}", "cannot check"),
         (f"PREFIX ex: <{EVIL}> SELECT * {{ SERVICEex:x {{ ?a ?b ?c }} }}", "cannot check"),
@@ -207,6 +207,7 @@ def test_hidden_services_are_refused(query: str, message: str) -> None:
         f"SELECT * {{ ?s ?p ?o FILTER(?o < 3) SERVICE <{ALLOWED}> {{ ?s ?q ?r }} FILTER(?r<?o) }}",
         f'SELECT * {{ SERVICE <{ALLOWED}> {{ ?s ?p "caf\\u00e9" }} FILTER(?p != <http://a/#x>) }}',
         f"SELECT * {{ SERVICE<{ALLOWED}>{{?s ?p ?o}} }}",
+        f'SELECT * {{ SERVICE <{ALLOWED}> {{ ?s ?p "say \\u0022hi\\u0022 \\u005C" }} }}',
         # rdflib alone fails on a "#" inside an IRI or string before SERVICE on the same line.
         f"SELECT * {{ ?x <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> ?t . SERVICE <{ALLOWED}> {{ ?x ?p ?o }} }}",
         f'SELECT * {{ BIND("#1" AS ?n) SERVICE <{ALLOWED}> {{ ?x ?p ?n }} }}',

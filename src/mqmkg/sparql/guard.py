@@ -10,8 +10,8 @@ engine runs:
    their neighbours), finds every place the engine could see a ``SERVICE`` keyword and the
    endpoint each one names (prefixes, ``BASE`` and the endpoint's own IRI applied);
 2. rdflib's SPARQL parser, on the same text with its line ends and escapes made to mean
-   what they mean to the engine (CR read as LF; an escape that would decode to a character
-   that changes how the text splits into tokens makes the query unreadable).
+   what they mean to the engine (CR read as LF; no escape may decode to a character that
+   changes how the text splits into tokens).
 
 A query runs only if both readings find the same SERVICE endpoints, every one of them on
 the allow-list, and the lexer read every ``SERVICE`` with certainty; otherwise it is refused
@@ -241,22 +241,24 @@ def _lexer_reading(text: str, found: Scan, base_iri: str | None, prefixes: Mappi
 # -- rdflib's reading -------------------------------------------------------------------------
 
 
-def rdflib_text(text: str) -> str | None:
-    """Return the text rdflib must read to split it into tokens as the engine does, or None.
+def rdflib_text(text: str) -> str:
+    """Return the text rdflib must read to split it into tokens as the engine does.
 
     rdflib decodes every escape before parsing and ends comments only at LF; the engine
-    decodes escapes only inside strings and IRIs and ends comments at CR too. CR plays the
-    same part as LF everywhere in the grammar, so it is read as LF; an escape that decodes
-    to a quote, a backslash, ``<``, ``>``, ``#``, white space or a control character could
-    move a token boundary, so such a text has no faithful rdflib reading (None).
+    decodes escapes only inside strings and IRIs (anywhere else a backslash is a syntax
+    error) and ends comments at CR too. CR plays the same part as LF everywhere in the
+    grammar, so it is read as LF. An escape that would decode to a quote, a backslash,
+    ``<``, ``>``, ``#``, white space or a control character could move a token boundary for
+    rdflib alone, so it is written ``\u0058`` (``X``) instead: a character like any other
+    inside a string, and still an error anywhere the engine would refuse it.
     """
     from rdflib.plugins.sparql.parser import expandUnicodeEscapes_re
 
-    for match in expandUnicodeEscapes_re.finditer(text):
+    def neutral(match: re.Match[str]) -> str:
         code = int(match.group(1), 16)
-        if code <= 0x10FFFF and chr(code) in _TOKEN_CHANGING:
-            return None
-    return text.replace("\r", "\n")
+        return "\\u0058" if code <= 0x10FFFF and chr(code) in _TOKEN_CHANGING else match.group()
+
+    return expandUnicodeEscapes_re.sub(neutral, text).replace("\r", "\n")
 
 
 def service_calls(text: str, base_iri: str | None, prefixes: Mapping[str, str] | None = None) -> list[ServiceCall]:
@@ -265,14 +267,12 @@ def service_calls(text: str, base_iri: str | None, prefixes: Mapping[str, str] |
     return _rdflib_calls(readable, base_iri, prefixes)
 
 
-def _rdflib_calls(readable: str | None, base_iri: str | None, prefixes: Mapping[str, str] | None) -> list[ServiceCall]:
+def _rdflib_calls(readable: str, base_iri: str | None, prefixes: Mapping[str, str] | None) -> list[ServiceCall]:
     from rdflib.plugins.sparql.algebra import translatePName, translatePrologue, traverse
     from rdflib.plugins.sparql.parser import parseQuery
     from rdflib.plugins.sparql.parserutils import CompValue
     from rdflib.term import URIRef, Variable
 
-    if readable is None:
-        raise ValueError("an escape (\\u...) decodes to a character that changes how the query splits into tokens")
     try:
         parsed = parseQuery(readable)
         prologue = translatePrologue(parsed[0], base_iri, dict(prefixes or {}))
