@@ -69,7 +69,9 @@ _IRI_BODY = re.compile(
 
 OPERAND_WORDS = frozenset({"true", "false"})
 # Tokens that make the parse tree one level deeper where they stand (binary and unary
-# operators, path operators, and the keywords that nest or chain graph patterns).
+# operators, path operators, and the keywords that nest or chain graph patterns; in a group
+# pattern, the ``.``, ``;`` and ``,`` that add triple patterns count too, and so does each
+# term of a collection, which the engine builds as a nested list).
 _OPERATORS = frozenset({"||", "&&", "=", "!=", "<", ">", "<=", ">=", "+", "-", "*", "/", "!", "^", "|", "?"})
 _NESTING_WORDS = frozenset(
     {"UNION", "OPTIONAL", "MINUS", "FILTER", "BIND", "SERVICE", "GRAPH", "EXISTS", "NOT", "IN", "LATERAL", "VALUES"}
@@ -203,7 +205,7 @@ class _Scanner:
             frame.mode = "filter"
         if upper in _NESTING_WORDS:
             frame.operators += 1
-        self.tokens.append(token)
+        self.term(token)
 
     def less_than(self, position: int) -> int:
         """Read a ``<``: an operator after an operand in an expression, else an IRI or ``<<``."""
@@ -225,8 +227,14 @@ class _Scanner:
         match = _IRIREF.match(text, position)
         if match is None:
             return -1
-        self.tokens.append(Token("iri", match.group(), position))
+        self.term(Token("iri", match.group(), position))
         return match.end()
+
+    def term(self, token: Token) -> None:
+        """Add a term; in a collection or a VALUES row each one nests the list a level deeper."""
+        if self.frame.kind == "terms":
+            self.frame.operators += 1
+        self.tokens.append(token)
 
     def punct(self, token: Token) -> None:
         text = token.text
@@ -239,8 +247,11 @@ class _Scanner:
             self.push("bnode", token)
         elif text in (")", "}", "|}", "]") or (text == ">>" and frame.kind == "reified"):
             self.pop(token)
-        elif text == ",":
-            frame.close_segment()
+        elif text == "," and frame.kind in ("expr", "terms", "triple", "root"):
+            frame.close_segment()  # arguments and list items sit side by side
+            self.tokens.append(token)
+        elif text in ".;," and frame.kind in ("group", "bnode"):
+            frame.operators += 1  # one more triple pattern: the engine joins them one level deeper each
             self.tokens.append(token)
         else:
             if text in _OPERATORS:
@@ -285,7 +296,7 @@ class _Scanner:
                 elif kind == "word":
                     self.word(token)
                 else:
-                    self.tokens.append(token)
+                    self.term(token)
                 end = match.end()
             position = _SKIP.match(text, end).end()  # type: ignore[union-attr]
         complete = position >= len(text)
