@@ -30,7 +30,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import Listener, LiveServer, StandIn
+from conftest import Listener, LiveServer, StandIn, send_query
 from mqmkg.errors import ServiceRefused
 from mqmkg.sparql.guard import check_services
 
@@ -178,16 +178,6 @@ def test_the_guards_verdict_matches_what_the_engine_does(canary: Listener, allow
     assert tally["cases"] >= 300 and tally["federated"] > 0 and tally["canary calls (all refused)"] > 0
 
 
-def send(server: LiveServer, how: str, query: str) -> httpx.Response:
-    if how == "GET":
-        return httpx.get(server.sparql, params={"query": query}, timeout=30)
-    if how == "form":
-        return httpx.post(server.sparql, data={"query": query}, timeout=30)
-    return httpx.post(
-        server.sparql, content=query.encode(), headers={"Content-Type": "application/sparql-query"}, timeout=30
-    )
-
-
 def acceptable(response: httpx.Response) -> bool:
     """Never a 5xx but the two that report on others: the deadline's 503 (a query may be slow; its
     worker is replaced, not crashed) and the 502 of an allow-listed endpoint that failed."""
@@ -210,7 +200,7 @@ def test_live_fuzz_never_reaches_the_canary(
     def check(template: str, how: str) -> None:
         nonlocal timeouts
         query = fill(template, live_canary, wikidata_standin.query_url)
-        response = send(live_server, how, query)
+        response = send_query(live_server, how, query)
         statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
         assert acceptable(response), (query, response.text)
         timeouts += response.status_code == 503
@@ -304,7 +294,7 @@ def test_deep_and_long_queries_never_crash_a_worker(live_server: LiveServer) -> 
     @given(query=deep_queries())
     def check(query: str) -> None:
         nonlocal timeouts
-        response = send(live_server, "direct", query)
+        response = send_query(live_server, "direct", query)
         statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
         assert acceptable(response), (len(query), query[:200], response.text)
         if response.status_code == 400:

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import Listener, LiveServer, StandIn, wait_until
+from conftest import Listener, LiveServer, StandIn, send_query, wait_until
 from mqmkg.sparql.isolation import endpoint_ports
 
 # The sample: a comment ended by CR hides nothing from the engine.
@@ -34,16 +34,6 @@ HIDDEN = [
 ]
 
 
-def send(server: LiveServer, how: str, query: str) -> httpx.Response:
-    if how == "GET":
-        return httpx.get(server.sparql, params={"query": query}, timeout=30)
-    if how == "form":
-        return httpx.post(server.sparql, data={"query": query}, timeout=30)
-    return httpx.post(
-        server.sparql, content=query.encode(), headers={"Content-Type": "application/sparql-query"}, timeout=30
-    )
-
-
 def quiet(listener: Listener, seconds: float = 0.3) -> bool:
     time.sleep(seconds)
     return listener.connections == []
@@ -53,7 +43,7 @@ def quiet(listener: Listener, seconds: float = 0.3) -> bool:
 def test_the_comment_ended_by_cr_no_longer_hides_a_service(
     live_server: LiveServer, listener: Listener, how: str
 ) -> None:
-    response = send(live_server, how, SAMPLE.format(url=listener.url("/x")))
+    response = send_query(live_server, how, SAMPLE.format(url=listener.url("/x")))
     assert response.status_code == 403, response.text
     assert response.json()["error"] == "ServiceRefused"
     assert "certainty" in response.json()["detail"]
@@ -64,7 +54,7 @@ def test_the_comment_ended_by_cr_no_longer_hides_a_service(
 def test_every_known_way_of_hiding_a_service_is_refused(live_server: LiveServer, listener: Listener, how: str) -> None:
     for template in HIDDEN:
         query = template.format(url=listener.url())
-        response = send(live_server, how, query)
+        response = send_query(live_server, how, query)
         assert response.status_code == 403, (query, response.text)
         assert response.json()["error"] == "ServiceRefused"
     assert quiet(listener)
@@ -94,7 +84,7 @@ CRASHERS = {
 def test_queries_that_overflowed_the_engine_are_refused_and_kill_no_worker(live_server: LiveServer) -> None:
     before = live_server.health()["workers"]
     for name, query in CRASHERS.items():
-        response = send(live_server, "direct", query)
+        response = send_query(live_server, "direct", query)
         assert response.status_code == 400, (name, response.text)
         assert response.json()["error"] == "QueryTooComplex", name
         assert "the limit is" in response.json()["detail"]
@@ -116,7 +106,7 @@ NEAR_LIMIT = {
 def test_queries_just_under_the_limits_run(live_server: LiveServer, name: str) -> None:
     query, value = NEAR_LIMIT[name]
     before = live_server.worker_pids()
-    response = send(live_server, "direct", query)
+    response = send_query(live_server, "direct", query)
     assert response.status_code == 200, response.text
     body = response.json()
     found = body["boolean"] if "boolean" in body else body["results"]["bindings"][0]["x"]["value"]
