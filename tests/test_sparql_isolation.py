@@ -10,12 +10,17 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, Listener
+from conftest import ENDPOINT_ROOT, ROOT, Listener
+from mqmkg.config import Settings
+from mqmkg.sparql.dataset import build_snapshot
 from mqmkg.sparql.isolation import endpoint_ports
+from mqmkg.sparql.pool import WorkerPool
+from mqmkg.sparql.worker import Federated, Job, Refusal
 
 PROBE = textwrap.dedent(
     """
@@ -118,3 +123,56 @@ def test_an_unprivileged_worker_isolates_itself_through_a_user_namespace() -> No
     assert completed.stdout.strip() == (
         "no network: own empty user and network namespace (loopback down, every connection refused)"
     )
+
+
+@pytest.fixture(scope="module")
+def lanes() -> Iterator[tuple[WorkerPool, Listener]]:
+    """A pool with one worker of each kind; the federated one may reach one loopback port."""
+    allowed = Listener()
+    pool = WorkerPool(
+        build_snapshot(Settings(root=ENDPOINT_ROOT)).nquads,
+        1,
+        memory_mb=1024,
+        federated=1,
+        allowlist=(allowed.url(),),
+        require_isolation=True,
+    )
+    pool.start()
+    yield pool, allowed
+    pool.close()
+    allowed.close()
+
+
+def service_job(url: str, allowlist: tuple[str, ...]) -> Job:
+    return Job(f"SELECT * {{ SERVICE <{url}> {{ ?s ?p ?o }} }}", None, None, None, "json", None, 10, allowlist)
+
+
+def test_pool_lanes_report_their_isolation(lanes: tuple[WorkerPool, Listener]) -> None:
+    pool, allowed = lanes
+    assert pool.status().isolation.startswith("no network: own empty network namespace")
+    federated = pool.status(network=True)
+    assert (federated.size, len(federated.pids)) == (1, 1)
+    assert (
+        federated.isolation == f"network limited by Landlock to TCP port(s) {allowed.port} (the allow-listed endpoints)"
+    )
+
+
+def test_a_worker_without_network_hands_federated_queries_on(
+    lanes: tuple[WorkerPool, Listener], listener: Listener
+) -> None:
+    pool, _ = lanes
+    # Even with the canary on the job's allow-list, a worker without network does not run it.
+    assert pool.run(service_job(listener.url(), (listener.url(),)), 10) == Federated((listener.url(),))
+    assert listener.connections == []
+
+
+def test_a_fooled_guard_still_cannot_reach_another_port(lanes: tuple[WorkerPool, Listener], listener: Listener) -> None:
+    pool, allowed = lanes
+    # As if the guard had been fooled into approving the canary: the kernel still says no.
+    reply = pool.run(service_job(listener.url(), (listener.url(),)), 10, network=True)
+    assert reply == Refusal("service-failed", "Permission denied (os error 13)")
+    assert listener.connections == []
+    # The port the pool allowed is reachable (the listener answers nothing a SPARQL client can use).
+    reply = pool.run(service_job(allowed.url(), (allowed.url(),)), 10, network=True)
+    assert isinstance(reply, Refusal) and reply.error == "service-failed"
+    assert len(allowed.connections) == 1
