@@ -30,7 +30,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import ENDPOINT_SETTINGS, Listener, LiveServer, StandIn, send_query
+from conftest import ENDPOINT_SETTINGS, Listener, LiveServer, StandIn, send_query, wait_until
 from mqmkg.errors import ServiceRefused
 from mqmkg.sparql.guard import check_services
 
@@ -178,6 +178,17 @@ def test_the_guards_verdict_matches_what_the_engine_does(canary: Listener, allow
     assert tally["cases"] >= 250 and tally["federated"] > 0 and tally["canary calls (all refused)"] > 0
 
 
+def settled(server: LiveServer) -> bool:
+    """Wait until every worker of both kinds is idle again (a timed-out one is being replaced)."""
+
+    def idle() -> bool:
+        health = server.health()
+        federated = health["isolation"]["federated_workers"]  # type: ignore[index]
+        return health["workers"]["idle"] == 2 and federated["idle"] == federated["size"]  # type: ignore[index]
+
+    return wait_until(idle, 60)
+
+
 def acceptable(response: httpx.Response) -> bool:
     """Never a 5xx but the two that report on others: the deadline's 503 (a query may be slow; its
     worker is replaced, not crashed) and the 502 of an allow-listed endpoint that failed."""
@@ -209,6 +220,7 @@ def test_live_fuzz_never_reaches_the_canary(
             reasons[detail[: detail.find(":") if ":" in detail else 40]] += 1
 
     check()
+    assert settled(live_server)
     print(f"live fuzz: {sum(statuses.values())} requests, statuses {dict(sorted(statuses.items()))}")
     print("refusals:", dict(reasons.most_common(8)))
     assert live_canary.connections == []
@@ -304,6 +316,7 @@ def test_deep_and_long_queries_never_crash_a_worker(live_server: LiveServer) -> 
         timeouts += response.status_code == 503
 
     check()
+    assert settled(live_server)
     print(f"depth fuzz: {sum(statuses.values())} requests, statuses {dict(sorted(statuses.items()))}")
     after = live_server.health()["workers"]
     # Only the deadline replaces a worker; no query crashed one.
