@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 
@@ -62,6 +63,25 @@ def test_unterminated_string_ends_the_scan_in_linear_time() -> None:
     assert count_service_keywords(hostile) == 0
     assert count_service_keywords('SERVICE <a> {} "a\n' * 50_000) == 1
     assert time.perf_counter() - started < 3.0  # quadratic scanning would take hours
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "ASK { FILTER(" + "1<" * 300_000 + "1) }",  # each "<" could start an IRI
+        "ASK { FILTER(1<" + "a" * 500_000 + "1<" + "b" * 500_000 + ") }",
+        "SELECT * { " + "SERVICE " * 120_000 + "}",  # sites to read
+        "SELECT * { " + "trueSERVICE " * 80_000 + "}",
+        "SELECT * { ?s ?p '" + "a" * 1_000_000,
+        "SELECT * { ?s <" + "a" * 1_000_000,
+    ],
+)
+def test_hostile_megabyte_queries_are_read_in_linear_time(hostile: str) -> None:
+    started = time.perf_counter()
+    inspect(hostile)
+    with contextlib.suppress(ServiceRefused):
+        check_services(hostile, BASE, ALLOWLIST)
+    assert time.perf_counter() - started < 20.0  # quadratic reading would take hours
 
 
 def test_unescape_codepoints() -> None:
@@ -162,10 +182,10 @@ EVIL = "http://127.0.0.1:9/sparql"
         (f'SELECT * {{ ?s ?p "\\u005C" SERVICE <{EVIL}> {{ ?a ?b ?c }} }}', "not on the allow-list"),
         (f"SELECT * {{ ?s ?p '\\u0027' SERVICE <{EVIL}> {{ ?a ?b ?c }} }}", "not on the allow-list"),
         # Keywords glued to their neighbours: the engine needs no word boundary.
-        (f"SELECT * {{ SERVICESILENT<{EVIL}> {{ ?a ?b ?c }} }}", "cannot check"),
-        (f"PREFIX ex: <{EVIL}> SELECT * {{ SERVICEex:x {{ ?a ?b ?c }} }}", "cannot check"),
+        (f"SELECT * {{ SERVICESILENT<{EVIL}> {{ ?a ?b ?c }} }}", "glued"),
+        (f"PREFIX ex: <{EVIL}> SELECT * {{ SERVICEex:x {{ ?a ?b ?c }} }}", "glued"),
         (f"PREFIX : <{EVIL}> SELECT * {{ SERVICE:x {{ ?a ?b ?c }} }}", "certainty"),
-        (f"SELECT * {{ ?s ?p trueSERVICE <{EVIL}> {{ ?a ?b ?c }} }}", "cannot check"),
+        (f"SELECT * {{ ?s ?p trueSERVICE <{EVIL}> {{ ?a ?b ?c }} }}", "glued"),
         (f"SELECT * {{ ?s ?p 1SERVICE <{EVIL}> {{ ?a ?b ?c }} }}", "cannot check"),
         (f"SELECT * {{ ?s ?p ?o .SERVICE<{EVIL}>{{}} }}", "not on the allow-list"),
         # Escapes in the endpoint's IRI, as the engine decodes them (Rust takes "\u+02E").

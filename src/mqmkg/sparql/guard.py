@@ -196,46 +196,53 @@ def _where(text: str, token: Token) -> str:
 
 
 def _lexer_reading(text: str, found: Scan, base_iri: str | None, prefixes: Mapping[str, str]) -> _Reading:
+    """Read every SERVICE site; stop at the first one that cannot be read with certainty."""
     base, names = _prologue(found.tokens, base_iri, prefixes)
     calls: list[ServiceCall] = []
-    doubts: list[str] = []
     stream = found.tokens
     for index, token in enumerate(stream):
         if not _is_site(token):
             continue
         if token.kind != "word" or token.text.upper() != "SERVICE":
-            doubts.append(f"{token.text!r} at {_where(text, token)} may hold a SERVICE keyword glued to a neighbour")
-            continue
+            doubt = f"{token.text!r} at {_where(text, token)} may hold a SERVICE keyword glued to a neighbour"
+            return _Reading(tuple(calls), (doubt,))
         following = stream[index + 1 : index + 3]
         if following and following[0].kind == "word" and following[0].text.upper() == "SILENT":
             following = following[1:]
-        target = following[0] if following else None
-        if target is None:
-            doubts.append(f"SERVICE at {_where(text, token)} names no endpoint")
-        elif target.kind == "var":
-            calls.append(ServiceCall(None, "?" + target.text[1:]))
-        elif target.kind == "iri":
-            value = unescape_iri(target.text[1:-1])
-            if value is None:
-                doubts.append(f"the IRI {target.text} at {_where(text, target)} holds an escape the engine refuses")
-            else:
-                calls.append(ServiceCall(resolve(value, base), None))
-        elif target.kind == "pname":
-            value = expand_pname(target.text, names)
-            if value is None:
-                doubts.append(f"the prefix of {target.text} at {_where(text, target)} is not declared")
-            else:
-                calls.append(ServiceCall(value, None))
-        else:
-            doubts.append(f"SERVICE at {_where(text, token)} is followed by {target.text!r}, not an endpoint")
-    if calls or doubts:
-        for ambiguity in found.ambiguities:
-            line, column = line_column(text, ambiguity.start)
-            doubts.append(
-                f"{ambiguity.text!r} at line {line}, column {column} reads as less-than here but would also "
-                "make an IRI that hides a comment or a quote"
-            )
-    return _Reading(tuple(calls), tuple(doubts))
+        call, doubt = _target(text, token, following[0] if following else None, base, names)
+        if doubt:
+            return _Reading(tuple(calls), (doubt,))
+        calls.append(call)  # type: ignore[arg-type]
+    if calls and found.ambiguities:
+        ambiguity = found.ambiguities[0]
+        line, column = line_column(text, ambiguity.start)
+        doubt = (
+            f"{ambiguity.text!r} at line {line}, column {column} reads as less-than here but would also "
+            "make an IRI that hides a comment or a quote"
+        )
+        return _Reading(tuple(calls), (doubt,))
+    return _Reading(tuple(calls), ())
+
+
+def _target(
+    text: str, keyword: Token, target: Token | None, base: str | None, names: Mapping[str, str]
+) -> tuple[ServiceCall | None, str]:
+    """Read the endpoint after a SERVICE keyword: a call, or why it cannot be read."""
+    if target is None:
+        return None, f"SERVICE at {_where(text, keyword)} names no endpoint"
+    if target.kind == "var":
+        return ServiceCall(None, "?" + target.text[1:]), ""
+    if target.kind == "iri":
+        value = unescape_iri(target.text[1:-1])
+        if value is None:
+            return None, f"the IRI {target.text} at {_where(text, target)} holds an escape the engine refuses"
+        return ServiceCall(resolve(value, base), None), ""
+    if target.kind == "pname":
+        value = expand_pname(target.text, names)
+        if value is None:
+            return None, f"the prefix of {target.text} at {_where(text, target)} is not declared"
+        return ServiceCall(value, None), ""
+    return None, f"SERVICE at {_where(text, keyword)} is followed by {target.text!r}, not an endpoint"
 
 
 # -- rdflib's reading -------------------------------------------------------------------------
@@ -347,20 +354,20 @@ def check_services(
     names = dict(prefixes or {})
     found = scan(text)
     mine = _lexer_reading(text, found, base_iri, names)
+    if mine.doubts:  # refused without asking rdflib, which may be slow on a large text
+        raise ServiceRefused(f"the guard cannot read the query's SERVICE clauses with certainty: {mine.doubts[0]}")
     try:
         theirs: list[ServiceCall] | None = service_calls(text, base_iri, names)
         unreadable = ""
     except ValueError as exc:
         theirs, unreadable = None, str(exc)
-    if theirs is None and mine.calls and not mine.doubts and without_inner_hashes(text, found) != text:
+    if theirs is None and mine.calls and without_inner_hashes(text, found) != text:
         with contextlib.suppress(ValueError):  # then the first failure stands
             theirs = _rdflib_calls(rdflib_text(without_inner_hashes(text, found)), base_iri, names)
-    if theirs is None and not mine.calls and not mine.doubts:
+    if theirs is None and not mine.calls:
         return ()  # "service" only in strings, comments or names; the engine reports any syntax error
     if theirs is None:
         raise ServiceRefused(f"the query uses SERVICE and the guard's parser (rdflib) cannot check it: {unreadable}")
-    if mine.doubts:
-        raise ServiceRefused(f"the guard cannot read the query's SERVICE clauses with certainty: {mine.doubts[0]}")
     if sorted(map(_key, mine.calls)) != sorted(map(_key, theirs)):
         raise ServiceRefused(
             f"the guard's two readings of the query disagree about SERVICE: the engine's grammar reads "

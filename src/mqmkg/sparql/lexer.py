@@ -29,7 +29,7 @@ chains, chained patterns): the engine's parser and evaluator recurse on that dep
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 _BASE = (
@@ -63,8 +63,9 @@ _SKIP = re.compile(r"(?:[ \t\r\n]++|#[^\r\n]*+)*+")
 _IRIREF = re.compile(r"<([^>]*+)>")
 # What an IRI body may hold (RFC 3987 characters, escapes, ``%XX``); anything else is refused
 # by the engine's IRI parser. Used only to tell a plausible IRIREF from an operator.
-_IRI_BODY = re.compile(
-    r"(?:[^\x00-\x20<>\"{}|^`\\\x7f-\x9f%]|%[0-9A-Fa-f]{2}|\\u[+0-9A-Fa-f][0-9A-Fa-f]{3}|\\U[+0-9A-Fa-f][0-9A-Fa-f]{7})*+"
+# It stops at the first character that cannot be in one, so looking costs linear time overall.
+_PLAUSIBLE_IRI = re.compile(
+    r"<((?:[^\x00-\x20<>\"{}|^`\\\x7f-\x9f%]|%[0-9A-Fa-f]{2}|\\u[+0-9A-Fa-f][0-9A-Fa-f]{3}|\\U[+0-9A-Fa-f][0-9A-Fa-f]{7})*+)>"
 )
 
 OPERAND_WORDS = frozenset({"true", "false"})
@@ -212,8 +213,8 @@ class _Scanner:
         text = self.text
         if self.frame.kind == "expr" and self.ends_operand():
             operator = "<=" if text.startswith("<=", position) else "<"
-            candidate = _IRIREF.match(text, position)
-            if candidate and _IRI_BODY.fullmatch(candidate.group(1)) and re.search("[#'\"]", candidate.group(1)):
+            candidate = _PLAUSIBLE_IRI.match(text, position)
+            if candidate and re.search("[#']", candidate.group(1)):
                 self.ambiguities.append(Ambiguity(position, candidate.group()))
             self.frame.operators += 1
             self.tokens.append(Token("punct", operator, position))
@@ -358,7 +359,7 @@ def unescape_iri(body: str) -> str | None:
 _LOCAL_ESCAPE = re.compile(r"\\(.)")
 
 
-def expand_pname(text: str, prefixes: dict[str, str]) -> str | None:
+def expand_pname(text: str, prefixes: Mapping[str, str]) -> str | None:
     """Expand a prefixed name (``ex:a\\#b``) with the declared prefixes; None if the prefix is unknown."""
     prefix, _, local = text.partition(":")
     if prefix not in prefixes:
