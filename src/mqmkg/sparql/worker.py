@@ -277,20 +277,26 @@ def serve(
 
     sys.setrecursionlimit(RECURSION_LIMIT)
     threading.stack_size(job_stack_bytes(memory_mb))
-    runner = threading.Thread(target=_answer_jobs, args=(conn, store, network, isolation), name="mqmkg-jobs")
-    runner.start()
-    runner.join()
-
-
-def _answer_jobs(conn: Connection, store: ox.Store, network: bool, isolation: Isolation) -> None:
     conn.send(Ready(os.getpid(), isolation))
     while True:
         try:
             job = conn.recv()
         except (EOFError, OSError):
             return
-        reply = execute(store, job, network)
         try:
-            conn.send(reply)
+            conn.send(_on_large_stack(store, job, network))
         except OSError:
             return
+
+
+def _on_large_stack(store: ox.Store, job: Job, network: bool) -> Answer | Refusal | Federated:
+    """Run one job on a fresh thread with the large stack; between jobs the worker has one thread.
+
+    (A worker killed while idle is then a single-threaded process, whose death ``waitpid``
+    reports at once: the pool never hands a job to a worker that is still dying.)
+    """
+    replies: list[Answer | Refusal | Federated] = []
+    runner = threading.Thread(target=lambda: replies.append(execute(store, job, network)), name="mqmkg-job")
+    runner.start()
+    runner.join()
+    return replies[0]
