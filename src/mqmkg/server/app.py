@@ -86,6 +86,9 @@ def create_app(settings: Settings) -> FastAPI:
             long_query=settings.long_query_seconds,
             cooldown=settings.heavy_cooldown,
         ),
+        federated=settings.federated_workers if settings.service_allowlist else 0,
+        allowlist=settings.service_allowlist,
+        require_isolation=settings.require_isolation,
     )
     endpoint = SparqlEndpoint(settings, snapshot, pool)
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from mqmkg.server.routes.sparql import EndpointDep
+from mqmkg.sparql.pool import PoolStatus
 
 router = APIRouter(tags=["service"])
 
@@ -37,6 +38,16 @@ async def health(endpoint: EndpointDep) -> JSONResponse:
                 "recycled": status.recycled,
                 "dead": status.dead,
             },
+            "isolation": _isolation(endpoint.pool.status(), endpoint.pool.status(network=True)),
         },
         status_code=200 if ok else 503,
     )
+
+
+def _isolation(local: PoolStatus, federated: PoolStatus) -> dict[str, object]:
+    """Say how query workers are cut off from the network (kernel-enforced or not)."""
+    return {
+        "workers": local.isolation or "not reported yet",
+        "federated_workers": {"size": federated.size, "idle": federated.idle, "pids": list(federated.pids)}
+        | {"network": federated.isolation or ("none configured" if not federated.size else "not reported yet")},
+    }
