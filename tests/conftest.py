@@ -363,3 +363,14 @@ def select(server: LiveServer, query: str, **params: str) -> list[dict[str, str]
     """Run a SELECT with the test prefixes by GET and return its rows."""
     response = httpx.get(server.sparql, params={"query": QUERY_PREFIXES + query, **params}, timeout=30)
     return json_rows(response)
+
+
+def send_query(server: LiveServer, how: str, query: str) -> httpx.Response:
+    """Send a query the three ways the protocol allows: ``GET``, ``form`` POST or ``direct`` POST."""
+    if how == "GET":
+        return httpx.get(server.sparql, params={"query": query}, timeout=30)
+    if how == "form":
+        return httpx.post(server.sparql, data={"query": query}, timeout=30)
+    return httpx.post(
+        server.sparql, content=query.encode(), headers={"Content-Type": "application/sparql-query"}, timeout=30
+    )

@@ -34,7 +34,8 @@ def test_a_signal_ends_running_queries_and_the_server_within_2_s(sig: signal.Sig
         for client in clients:
             client.start()
         assert wait_until(lambda: server.health()["workers"]["busy"] == 2)  # type: ignore[index]
-        pids = server.worker_pids()
+        federated = server.health()["isolation"]["federated_workers"]["pids"]  # type: ignore[index]
+        pids = server.worker_pids() + list(federated)
         time.sleep(0.3)
         started = time.monotonic()
         os.kill(server.process.pid, sig)
@@ -50,7 +51,7 @@ def test_a_signal_ends_running_queries_and_the_server_within_2_s(sig: signal.Sig
     for response in responses:
         assert response.json()["detail"] == "the server is shutting down; retry later"
         assert "retry-after" in response.headers
-    # No worker survives, and none was started after the first two.
+    # No worker survives, and none was started after the first ones (two, and one federated).
     log = server.log()
     started_pids = {int(pid) for pid in re.findall(r"query worker (\d+) starting", log)}
     assert started_pids == set(pids)

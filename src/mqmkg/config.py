@@ -110,6 +110,15 @@ class Settings:
     # Peers whose X-Forwarded-For names the client (reverse proxies on this host by default);
     # the address of any other peer is the client's identity. Addresses or networks (CIDR).
     trusted_proxies: tuple[str, ...] = ("127.0.0.1", "::1")
+    # Deepest parse tree a query may have, counting brackets, operator chains (1+1+…, !!…, a/b/…)
+    # and chained patterns (UNION, OPTIONAL, FILTER, …): the engine recurses once per level.
+    max_query_complexity: int = 1000
+    # Query workers with network access, for queries whose every SERVICE is allow-listed (their
+    # TCP connections are limited to the allow-listed endpoints' ports); the others have none.
+    federated_workers: int = 1
+    # Refuse to start if the kernel cannot cut query workers off the network (Linux network
+    # namespaces, Landlock); false runs anyway, logging it and showing it in /health.
+    require_isolation: bool = True
 
     @property
     def graph_dir(self) -> Path:
@@ -151,6 +160,8 @@ def _coerce(kind: object, raw: str) -> object:
         return int(raw)
     if text in ("float", "<class 'float'>"):
         return float(raw)
+    if text in ("bool", "<class 'bool'>"):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
     return raw
 
 

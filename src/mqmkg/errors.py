@@ -246,3 +246,9 @@ class SettingsError(MqmkgError):
 
 class RateLimited(ServerBusy):
     """This client already has ``Settings.client_max_queries`` queries running or waiting (429)."""
+
+
+class QueryTooComplex(ProtocolError):
+    """A query whose brackets, operator chains or chained patterns nest deeper than the engine's
+    recursive parser and evaluator are allowed to go (``Settings.max_query_depth``,
+    ``Settings.max_query_complexity``); refused before any worker sees it."""

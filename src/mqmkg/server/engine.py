@@ -96,6 +96,9 @@ def embedded(settings: Settings) -> Engine:
             long_query=settings.long_query_seconds,
             cooldown=settings.heavy_cooldown,
         ),
+        federated=settings.federated_workers if settings.service_allowlist else 0,
+        allowlist=settings.service_allowlist,
+        require_isolation=settings.require_isolation,
     )
     ready = in_background(pool.start, "mqmkg-pool-start")
     where = "in memory" if opened.path is None else str(opened.path)

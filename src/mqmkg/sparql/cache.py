@@ -29,17 +29,20 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from mqmkg import __version__
-from mqmkg.sparql.guard import mentions_service, tokens
+from mqmkg.sparql.guard import QueryFacts, inspect, mentions_service
 
 V = TypeVar("V")
 VOLATILE_FUNCTIONS = frozenset({"RAND", "NOW", "UUID", "STRUUID"})
 
 
-def volatile(query: str) -> bool:
-    """Tell whether a query's answer may change without the graph changing (SERVICE, RAND, NOW, …)."""
+def volatile(query: str, facts: QueryFacts | None = None) -> bool:
+    """Tell whether a query's answer may change without the graph changing (SERVICE, RAND, NOW, …).
+
+    ``facts`` is the guard's reading of the query (``guard.inspect``), when it has been read.
+    """
     if mentions_service(query):
         return True
-    return any(t.kind == "word" and t.text.upper() in VOLATILE_FUNCTIONS for t in tokens(query))
+    return bool((facts or inspect(query)).words & VOLATILE_FUNCTIONS)
 
 
 def cache_key(fingerprint: str, *parts: object) -> str:

@@ -6,6 +6,8 @@ blocks while a worker evaluates the query).
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Protocol
@@ -18,6 +20,7 @@ from mqmkg.errors import (
     ProtocolError,
     QueryEvaluationError,
     QuerySyntaxError,
+    QueryTimeout,
     ServiceFailed,
     ServiceRefused,
     SparqlError,
@@ -36,13 +39,15 @@ from mqmkg.sparql.cache import (
 )
 from mqmkg.sparql.dataset import Snapshot
 from mqmkg.sparql.formats import Choice, ResultKind, choose, describe_offers, formats_of
-from mqmkg.sparql.guard import UPDATE_KEYWORDS, mentions_service, nesting_depth, query_form
+from mqmkg.sparql.guard import UPDATE_KEYWORDS, check_limits, inspect, mentions_service
 from mqmkg.sparql.pool import PoolStatus
 from mqmkg.sparql.prefixes import HOUSE_PREFIXES
 from mqmkg.sparql.protocol import READ_ONLY, HttpInput, QueryRequest, parse_request
 from mqmkg.sparql.results import serialize_triples
 from mqmkg.sparql.service_description import service_description
-from mqmkg.sparql.worker import Answer, Job, Refusal
+from mqmkg.sparql.worker import Answer, Federated, Job, Refusal
+
+log = logging.getLogger("mqmkg.sparql")
 
 ROWS_HEADER = "X-MQMKG-Rows"
 TRUNCATED_HEADER = "X-MQMKG-Truncated"
@@ -113,9 +118,11 @@ class Pending:
 class Executor(Protocol):
     """What runs a job: the worker pool, or a remote SPARQL server (``mqmkg.sparql.remote``)."""
 
-    def run(self, job: Job, deadline: float, client: str = "") -> Answer | Refusal: ...
+    def run(
+        self, job: Job, deadline: float, client: str = "", network: bool = False
+    ) -> Answer | Refusal | Federated: ...
 
-    def status(self) -> PoolStatus: ...
+    def status(self, network: bool = False) -> PoolStatus: ...
 
     def close(self) -> None: ...
 
@@ -133,6 +140,9 @@ def refusal_error(refusal: Refusal) -> SparqlError:
     if refusal.error == "syntax":
         return QuerySyntaxError(refusal.message, refusal.line, refusal.column)
     if refusal.error == "service-refused":
+        return ServiceRefused(refusal.message)
+    if refusal.error == "service-blocked":  # the guard missed a SERVICE; the worker had no network
+        log.warning("a worker without network stopped a SERVICE call the guard had not found: %s", refusal.message)
         return ServiceRefused(refusal.message)
     if refusal.error == "service-failed":
         return ServiceFailed(f"a SERVICE endpoint failed: {refusal.message}")
@@ -233,15 +243,11 @@ class SparqlEndpoint:
         client: str = "",
     ) -> SparqlResponse | Pending:
         """Check and negotiate a query; answer it from the validators or the cache, or say what to run."""
-        form = query_form(query)
+        facts = inspect(query)
+        form = facts.form
         if form in UPDATE_KEYWORDS:
             raise UpdateRefused(f"{READ_ONLY}; the text is a {form} operation")
-        depth = nesting_depth(query)
-        if depth > self.settings.max_query_depth:
-            raise ProtocolError(
-                f"the query nests brackets {depth} deep; the limit is {self.settings.max_query_depth} "
-                "(Settings.max_query_depth)"
-            )
+        check_limits(facts, self.settings.max_query_depth, self.settings.max_query_complexity)
         self._check_dataset(request)
         results = choose(request.formats, request.accept, ResultKind.RESULTS)
         graph = choose(request.formats, request.accept, ResultKind.GRAPH)
@@ -262,7 +268,7 @@ class SparqlEndpoint:
             prefixes=tuple(HOUSE_PREFIXES.items()),
             max_bytes=self.settings.max_response_bytes,
         )
-        if not self.snapshot.fingerprint or volatile(query):  # data that may change: validated by bytes, never kept
+        if not self.snapshot.fingerprint or volatile(query, facts):  # may change: validated by bytes, never kept
             return Pending(job, results, graph, form or "?", None, if_none_match, client)
         content_types = (results.content_type if results else None, graph.content_type if graph else None)
         key = cache_key(self.snapshot.fingerprint, job, content_types)
@@ -277,7 +283,7 @@ class SparqlEndpoint:
 
     def finish(self, pending: Pending) -> SparqlResponse:
         """Run a pending query (waiting for a worker), validate its answer and keep it if it may be kept."""
-        response = self.run(pending.job, pending.results, pending.graph, pending.form, pending.client)
+        response = self.respond(pending.job, pending.results, pending.graph, pending.form, pending.client)
         if pending.key is None:
             validated = response.validated(strong_etag(response.body), REVALIDATE).cache_status("bypass")
             return validated.unless_matched(pending.if_none_match)
@@ -287,11 +293,11 @@ class SparqlEndpoint:
         self.cache.put(pending.key, response, len(response.body))
         return response.cache_status("miss")
 
-    def run(
+    def respond(
         self, job: Job, results: Choice | None, graph: Choice | None, form: str | None, client: str = ""
     ) -> SparqlResponse:
         """Run a job in the worker pool (or on the backend) and return its response, without validators."""
-        reply = self.pool.run(job, self.deadline(job.query), client)
+        reply = self.run(job, client)
         if isinstance(reply, Refusal):
             raise refusal_error(reply)
         choice: Choice | None = results if reply.kind is ResultKind.RESULTS else graph
@@ -312,6 +318,22 @@ class SparqlEndpoint:
             headers.append((BYTE_LIMIT_HEADER, str(self.settings.max_response_bytes)))
         headers.append(("Vary", "Accept"))
         return tuple(headers)
+
+    def run(self, job: Job, client: str = "") -> Answer | Refusal:
+        """Run a job on a worker with no network; a query calling allow-listed endpoints goes on to
+        a worker that has it (the first worker only judged it), within the same deadline."""
+        deadline = self.deadline(job.query)
+        started = time.monotonic()
+        reply = self.pool.run(job, deadline, client)
+        if isinstance(reply, Federated):
+            remaining = max(deadline - (time.monotonic() - started), 0.1)
+            try:
+                reply = self.pool.run(job, remaining, client, network=True)
+            except QueryTimeout:
+                raise QueryTimeout(deadline) from None  # the client's deadline, not what was left of it
+        if isinstance(reply, Federated):  # cannot happen: a worker with the network runs what it judged
+            return Refusal("service-refused", "no query worker with network access took the query")
+        return reply
 
     def deadline(self, query: str) -> float:
         """Return the query's deadline: the SERVICE timeout bounds queries that may call out.

@@ -21,6 +21,12 @@ A worker whose resident memory grew by more than ``recycle_mb`` MiB during a job
 replaced after answering it, so one huge result does not leave a large process behind.
 ``close`` stops taking work, kills every worker at once (a running query's caller gets
 ``ServerBusy``) and never starts another.
+
+Workers come in two lanes (``mqmkg.sparql.isolation``): ``size`` workers with no network at
+all, and ``federated`` workers whose TCP connections are limited to the allow-listed
+endpoints' ports; ``run(job, deadline, client, network=True)`` picks one of the latter (first
+come, first served: the fair sharing above is for the netless lane, where the queries run).
+A worker that reports its isolation did not hold is refused (``require_isolation``) or logged.
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ from multiprocessing.process import BaseProcess
 from mqmkg.errors import MqmkgError, QueryAborted, QueryTimeout, ServerBusy, SparqlError
 from mqmkg.sparql import worker
 from mqmkg.sparql.fairness import ClientLedger, FairShare, Running
-from mqmkg.sparql.worker import Answer, Job, Ready, Refusal
+from mqmkg.sparql.worker import Answer, Federated, Job, Ready, Refusal
 
 log = logging.getLogger("mqmkg.pool")
 
@@ -95,6 +101,7 @@ def _resident_mib(statm: int) -> float:
 class _Worker:
     process: BaseProcess
     conn: Connection
+    network: bool = False
     ready: bool = False
     ready_mib: float = 0.0
     started: float = field(default_factory=time.monotonic)
@@ -139,6 +146,7 @@ class _Waiter:
     """A query waiting for a worker; ``_dispatch`` hands it one and sets ``event``."""
 
     client: str
+    network: bool = False
     worker: _Worker | None = None
     event: threading.Event = field(default_factory=threading.Event)
 
@@ -156,6 +164,7 @@ class PoolStatus:
     recycled: int
     dead: int
     closed: bool
+    isolation: str = ""
 
     @property
     def can_serve(self) -> bool:
@@ -177,6 +186,9 @@ class WorkerPool:
         recycle_mb: int = 0,
         fair: FairShare | None = None,
         start_timeout: float = 120.0,
+        federated: int = 0,
+        allowlist: tuple[str, ...] = (),
+        require_isolation: bool = False,
     ):
         if size < 1:
             raise PoolStartError(f"a worker pool needs at least one worker, not {size} (Settings.workers)")
@@ -190,12 +202,16 @@ class WorkerPool:
         self._ledger = ClientLedger(fair or FairShare(), size)
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
+        self._lanes = {False: size, True: federated}
+        self._allowlist = allowlist
+        self._require_isolation = require_isolation
+        self._isolation: dict[bool, str] = {False: "", True: ""}
         self._workers: set[_Worker] = set()
-        self._idle: deque[_Worker] = deque()
-        self._waiters: deque[_Waiter] = deque()
+        self._idle: dict[bool, deque[_Worker]] = {False: deque(), True: deque()}
+        self._waiters: dict[bool, deque[_Waiter]] = {False: deque(), True: deque()}
         self._running: dict[_Worker, Running] = {}
-        self._slots = threading.BoundedSemaphore(size + max_queue)
-        self._spawn_requests: queue.Queue[bool] = queue.Queue()
+        self._slots = threading.BoundedSemaphore(size + federated + max_queue)
+        self._spawn_requests: queue.Queue[bool | None] = queue.Queue()  # a lane (network?), None: stop
         self._manager: threading.Thread | None = None
         self._closed = threading.Event()
         self._replaced = 0
@@ -210,11 +226,12 @@ class WorkerPool:
         map_large_blocks()
         self._manager = threading.Thread(target=self._manage, name="mqmkg-pool-manager", daemon=True)
         self._manager.start()
-        for _ in range(self.size):
-            self._spawn_requests.put(True)
+        for network, count in self._lanes.items():
+            for _ in range(count):
+                self._spawn_requests.put(network)
         deadline = time.monotonic() + self._start_timeout
         with self._changed:
-            while sum(1 for w in self._workers if w.ready) < self.size:
+            while sum(1 for w in self._workers if w.ready) < sum(self._lanes.values()):
                 if self._failures:
                     raise PoolStartError(f"a query worker failed to start: {self._last_failure}")
                 remaining = deadline - time.monotonic()
@@ -230,13 +247,14 @@ class WorkerPool:
         with self._lock:
             self._closed.set()
             workers = list(self._workers)
-            waiters = list(self._waiters)
+            waiters = [*self._waiters[False], *self._waiters[True]]
             self._workers.clear()
-            self._idle.clear()
-            self._waiters.clear()
+            for lane in (False, True):
+                self._idle[lane].clear()
+                self._waiters[lane].clear()
             self._running.clear()
             self._changed.notify_all()
-        self._spawn_requests.put(False)
+        self._spawn_requests.put(None)
         for waiter in waiters:
             waiter.event.set()
         for w in workers:  # SIGKILL all first, so the whole pool stops at once
@@ -247,19 +265,19 @@ class WorkerPool:
         if self._manager is not None and self._manager is not threading.current_thread():
             self._manager.join(2)
 
-    def status(self) -> PoolStatus:
-        """Return how many workers are idle, busy and starting, checking that each process lives."""
+    def status(self, network: bool = False) -> PoolStatus:
+        """Return how many workers of a lane are idle, busy and starting, checking that each lives."""
         with self._lock:
-            workers = list(self._workers)
-            idle = set(self._idle)
+            workers = [w for w in self._workers if w.network == network]
+            idle = set(self._idle[network])
             replaced, recycled = self._replaced, self._recycled
         alive = [w for w in workers if w.process.is_alive()]
         ready = [w for w in alive if w.ready]
         idle_count = sum(1 for w in ready if w in idle)
         closed = self._closed.is_set()
-        pending = 0 if closed else self._spawn_requests.qsize()
+        pending = 0 if closed else list(self._spawn_requests.queue).count(network)
         return PoolStatus(
-            size=self.size,
+            size=self._lanes[network],
             idle=idle_count,
             busy=len(ready) - idle_count,
             starting=len(alive) - len(ready) + pending,
@@ -268,29 +286,34 @@ class WorkerPool:
             recycled=recycled,
             dead=len(workers) - len(alive),
             closed=closed,
+            isolation=self._isolation[network],
         )
 
     # -- queries ----------------------------------------------------------------------
 
-    def run(self, job: Job, deadline: float, client: str = "") -> Answer | Refusal:
-        """Run one job on a free worker; kill that worker if it overruns ``deadline`` seconds.
+    def run(
+        self, job: Job, deadline: float, client: str = "", *, network: bool = False
+    ) -> Answer | Refusal | Federated:
+        """Run one job on a free worker of a lane; kill that worker if it overruns ``deadline`` seconds.
 
         ``client`` identifies who asks (the peer address): the per-client limit and the
-        lanes of ``mqmkg.sparql.fairness`` apply to it.
+        lanes of ``mqmkg.sparql.fairness`` apply to it. ``network`` picks a federated worker.
         """
         retry_after = max(1, math.ceil(deadline))
         if self._closed.is_set():
             raise ServerBusy(SHUTTING_DOWN, retry_after)
+        if network and not self._lanes[True]:
+            return Refusal("service-refused", "federated queries are disabled: no query worker has network access")
         self._ledger.enter(client, time.monotonic(), deadline)
         started: float | None = None
         try:
             if not self._slots.acquire(blocking=False):
                 raise ServerBusy("too many queries are waiting for a query worker; retry later", retry_after)
             try:
-                w = self._checkout(client, retry_after)
+                w = self._checkout(client, retry_after, network)
                 started = time.monotonic()
                 reply = self._ask(w, job, deadline, retry_after)
-                self._checkin(w)
+                self._checkin(w, reply.resident_mib if isinstance(reply, Answer) else 0.0)
                 return reply
             finally:
                 self._slots.release()
@@ -298,7 +321,7 @@ class WorkerPool:
             now = time.monotonic()
             self._ledger.leave(client, None if started is None else now - started, now)
 
-    def _ask(self, w: _Worker, job: Job, deadline: float, retry_after: int) -> Answer | Refusal:
+    def _ask(self, w: _Worker, job: Job, deadline: float, retry_after: int) -> Answer | Refusal | Federated:
         try:
             w.conn.send(job)
             answered = w.conn.poll(deadline)
@@ -308,7 +331,7 @@ class WorkerPool:
             self._retire(w, f"it overran the {deadline:g} s deadline")
             raise QueryTimeout(deadline)
         try:
-            reply: Answer | Refusal = w.conn.recv()
+            reply: Answer | Refusal | Federated = w.conn.recv()
         except (EOFError, OSError) as exc:
             code = w.process.exitcode
             raise self._lost(
@@ -327,10 +350,14 @@ class WorkerPool:
             return ServerBusy(SHUTTING_DOWN, retry_after)
         return QueryAborted(message)
 
-    def _checkin(self, w: _Worker) -> None:
-        """Give a worker back after a job, or replace it if the job left it large."""
+    def _checkin(self, w: _Worker, answering_mib: float = 0.0) -> None:
+        """Give a worker back after a job, or replace it if the job made it large.
+
+        ``answering_mib`` is the worker's own reading as it sent its answer (the body still in
+        memory); the larger of it and the worker's size now counts.
+        """
         if self._recycle_mb > 0:
-            grown = w.resident_mib() - w.ready_mib
+            grown = max(w.resident_mib(), answering_mib) - w.ready_mib
             if grown > self._recycle_mb:
                 self._retire(w, f"it grew by {grown:.0f} MiB during a job (Settings.worker_recycle_mb)", recycled=True)
                 return
@@ -338,13 +365,13 @@ class WorkerPool:
             self._running.pop(w, None)
             if w not in self._workers:  # closed meanwhile: close() discards it
                 return
-            self._idle.append(w)
+            self._idle[w.network].append(w)
             self._dispatch(time.monotonic())
 
-    def _checkout(self, client: str, retry_after: int) -> _Worker:
+    def _checkout(self, client: str, retry_after: int, network: bool) -> _Worker:
         end = time.monotonic() + self._queue_wait
         while True:
-            w = self._wait_for_worker(_Waiter(client), end, retry_after)
+            w = self._wait_for_worker(_Waiter(client, network), end, retry_after)
             if w.process.is_alive():
                 return w
             self._retire(w, "it died while idle")
@@ -353,7 +380,7 @@ class WorkerPool:
         with self._lock:
             if self._closed.is_set():
                 raise ServerBusy(SHUTTING_DOWN, retry_after)
-            self._waiters.append(waiter)
+            self._waiters[waiter.network].append(waiter)
             self._dispatch(time.monotonic())
         while waiter.worker is None and not self._closed.is_set():
             remaining = end - time.monotonic()
@@ -366,8 +393,8 @@ class WorkerPool:
         with self._lock:
             if waiter.worker is not None:
                 return waiter.worker
-            if waiter in self._waiters:
-                self._waiters.remove(waiter)
+            if waiter in self._waiters[waiter.network]:
+                self._waiters[waiter.network].remove(waiter)
         if self._closed.is_set():
             raise ServerBusy(SHUTTING_DOWN, retry_after)
         raise ServerBusy(f"every query worker stayed busy for {self._queue_wait:g} s; retry later", retry_after)
@@ -375,34 +402,41 @@ class WorkerPool:
     def _dispatch(self, now: float) -> None:
         """Hand idle workers to waiting queries, first come first served among those allowed.
 
-        Called with the lock held. A query that may not have a worker now (its client is heavy
-        or new, and the lane it shares is full) is passed over; the queries behind it are served.
+        Called with the lock held. In the netless lane, a query that may not have a worker now
+        (its client is heavy or new, and the lane it shares is full) is passed over; the queries
+        behind it are served. The federated lane serves in arrival order.
         """
-        while self._idle and self._waiters:
-            running = list(self._running.values())
-            ready = len(self._idle) + len(running)
-            for waiter in self._waiters:
-                allowed, light = self._ledger.may_start(waiter.client, running, ready, now)
-                if allowed:
-                    break
-            else:
-                return
-            self._waiters.remove(waiter)
-            w = self._idle.popleft()
-            self._running[w] = Running(waiter.client, now, light)
-            waiter.worker = w
-            waiter.event.set()
+        for network in (False, True):
+            idle, waiters = self._idle[network], self._waiters[network]
+            while idle and waiters:
+                light = True
+                if network:
+                    waiter = waiters[0]
+                else:
+                    running = [r for w, r in self._running.items() if not w.network]
+                    ready = len(idle) + len(running)
+                    for waiter in waiters:
+                        allowed, light = self._ledger.may_start(waiter.client, running, ready, now)
+                        if allowed:
+                            break
+                    else:
+                        break
+                waiters.remove(waiter)
+                w = idle.popleft()
+                self._running[w] = Running(waiter.client, now, light)
+                waiter.worker = w
+                waiter.event.set()
 
     # -- workers ----------------------------------------------------------------------
 
-    def _retire(self, w: _Worker, reason: str, *, recycled: bool = False) -> None:
-        """Kill one worker, reap it, and ask for a replacement (unless the pool is closed)."""
+    def _retire(self, w: _Worker, reason: str, *, recycled: bool = False, replace: bool = True) -> None:
+        """Kill one worker, reap it, and ask for a replacement (unless the pool is closed or not ``replace``)."""
         with self._lock:
             known = w in self._workers
             self._workers.discard(w)
             self._running.pop(w, None)
-            if w in self._idle:
-                self._idle.remove(w)
+            if w in self._idle[w.network]:
+                self._idle[w.network].remove(w)
             if known:
                 self._replaced += 1
                 self._recycled += recycled
@@ -410,27 +444,28 @@ class WorkerPool:
         w.discard()
         if closing or not known:
             return
-        log.warning("query worker %d killed and replaced: %s", w.pid, reason)
-        self._spawn_requests.put(True)
+        log.warning("query worker %d killed%s: %s", w.pid, " and replaced" if replace else "", reason)
+        if replace:
+            self._spawn_requests.put(w.network)
 
     def _manage(self) -> None:
         """Start a worker for each request and replace idle workers that died; this thread is
         every worker's parent thread."""
         while not self._closed.is_set():
             try:
-                wanted = self._spawn_requests.get(timeout=SWEEP_INTERVAL)
+                network = self._spawn_requests.get(timeout=SWEEP_INTERVAL)
             except queue.Empty:
                 self._sweep()
                 continue
-            if not wanted or self._closed.is_set():
+            if network is None or self._closed.is_set():
                 return
             try:
-                w = self._launch()
+                w = self._launch(network)
             except Exception as exc:  # e.g. EAGAIN from fork: try again shortly
                 log.error("could not start a query worker: %s", exc)
                 self._record_failure(str(exc))
                 time.sleep(1.0)
-                self._spawn_requests.put(True)
+                self._spawn_requests.put(network)
                 continue
             if w is not None:
                 threading.Thread(target=self._await_ready, args=(w,), name="mqmkg-worker-ready", daemon=True).start()
@@ -438,22 +473,22 @@ class WorkerPool:
     def _sweep(self) -> None:
         """Replace idle workers whose process has died (killed from outside, crashed)."""
         with self._lock:
-            idle = list(self._idle)
+            idle = [*self._idle[False], *self._idle[True]]
         for w in idle:
             if not w.process.is_alive():
                 self._retire(w, f"it died while idle (exit code {w.process.exitcode})")
 
-    def _launch(self) -> _Worker | None:
+    def _launch(self, network: bool) -> _Worker | None:
         parent_conn, child_conn = self._ctx.Pipe(duplex=True)
         process = self._ctx.Process(
             target=worker.serve,
-            args=(child_conn, self._nquads, self._memory_mb, os.getpid()),
-            name="mqmkg-query-worker",
+            args=(child_conn, self._nquads, self._memory_mb, os.getpid(), network, self._allowlist),
+            name="mqmkg-federated-worker" if network else "mqmkg-query-worker",
             daemon=True,
         )
         process.start()
         child_conn.close()
-        w = _Worker(process, parent_conn)
+        w = _Worker(process, parent_conn, network)
         with self._lock:
             if not self._closed.is_set():
                 self._workers.add(w)
@@ -469,11 +504,13 @@ class WorkerPool:
                 message = w.conn.recv()
         except (EOFError, OSError):
             message = None
+        if isinstance(message, Ready) and not self._isolated(w, message):
+            return
         if isinstance(message, Ready):
             w.mark_ready()
             with self._changed:
                 if w in self._workers:
-                    self._idle.append(w)
+                    self._idle[w.network].append(w)
                     self._dispatch(time.monotonic())
                     self._changed.notify_all()
                     log.info("query worker %d ready in %.2f s", w.pid, time.monotonic() - w.started)
@@ -489,3 +526,24 @@ class WorkerPool:
             self._failures += 1
             self._last_failure = message
             self._changed.notify_all()
+
+    def _isolated(self, w: _Worker, ready: Ready) -> bool:
+        """Record how a worker is cut off; refuse it if isolation did not hold and it is required."""
+        self._isolation[w.network] = ready.isolation.detail
+        if ready.isolation.enforced:
+            return True
+        kind = "federated worker" if w.network else "query worker"
+        if self._require_isolation:
+            self._record_failure(
+                f"{kind} {w.pid} could not be isolated from the network ({ready.isolation.detail}); "
+                "set MQMKG_REQUIRE_ISOLATION=false to run with the SERVICE guard as the only barrier"
+            )
+            self._retire(w, "it is not isolated from the network", replace=False)
+            return False
+        log.error(
+            "%s %d runs WITHOUT kernel network isolation (%s): the SERVICE guard is the only barrier",
+            kind,
+            w.pid,
+            ready.isolation.detail,
+        )
+        return True

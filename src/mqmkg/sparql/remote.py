@@ -33,7 +33,7 @@ import pyoxigraph as ox
 from mqmkg.errors import BackendError, BackendTimeout, BackendUnavailable
 from mqmkg.sparql.guard import tokens
 from mqmkg.sparql.pool import PoolStatus
-from mqmkg.sparql.worker import Answer, Job, Refusal, execute
+from mqmkg.sparql.worker import Answer, Federated, Job, Refusal, execute
 from mqmkg.store import GraphStats
 
 SPARQL_JSON = "application/sparql-results+json"
@@ -356,7 +356,16 @@ def connect(url: str, timeout: float, connections: int = 64) -> RemoteStore:
 
 def _status(size: int, idle: int, busy: int) -> PoolStatus:
     return PoolStatus(
-        size=size, idle=idle, busy=busy, starting=0, pids=(), replaced=0, recycled=0, dead=0, closed=False
+        size=size,
+        idle=idle,
+        busy=busy,
+        starting=0,
+        pids=(),
+        replaced=0,
+        recycled=0,
+        dead=0,
+        closed=False,
+        isolation="the SPARQL backend runs the queries" if size else "",
     )
 
 
@@ -374,7 +383,7 @@ class RemoteExecutor:
         self._busy = 0
         self._lock = threading.Lock()
 
-    def run(self, job: Job, deadline: float, client: str = "") -> Answer | Refusal:
+    def run(self, job: Job, deadline: float, client: str = "", network: bool = False) -> Answer | Refusal | Federated:
         """Evaluate one job on the backend within ``deadline`` seconds (``client`` is not used:
         the backend is shared by every client, and limits its own work)."""
         started = time.monotonic()
@@ -384,7 +393,7 @@ class RemoteExecutor:
             self._busy += 1
         try:
             view = self.store.for_job(max(0.1, deadline - (time.monotonic() - started)))
-            reply = execute(view, job)  # type: ignore[arg-type]
+            reply = execute(view, job, network=True)  # type: ignore[arg-type]  # the backend calls SERVICE
             if view.failures:
                 raise view.failures[0]
             return reply
@@ -393,12 +402,15 @@ class RemoteExecutor:
                 self._busy -= 1
             self._slots.release()
 
-    def status(self) -> PoolStatus:
+    def status(self, network: bool = False) -> PoolStatus:
         """Report the connections to the backend in the shape of the worker pool's status.
 
         The backend is asked an empty ``ASK`` (within 2 s); while it does not answer, no
-        connection counts as idle or busy, so ``/health`` says the server cannot serve.
+        connection counts as idle or busy, so ``/health`` says the server cannot serve. (There
+        is no separate lane with the network: the backend makes its own SERVICE calls.)
         """
+        if network:
+            return _status(0, 0, 0)
         try:
             self.store.for_job(min(2.0, self.store.timeout)).ping()
         except (BackendError, SyntaxError):

@@ -4,6 +4,12 @@ A worker evaluates one query at a time: the SERVICE guard, then pyoxigraph, then
 serialiser, all inside the process the pool can kill at the deadline. Replies are plain
 frozen dataclasses sent back over a pipe; errors travel as ``Refusal`` records that the
 parent turns into typed exceptions.
+
+Workers come in two kinds (``mqmkg.sparql.isolation``): most have no network at all; a
+query the guard finds calling allow-listed endpoints gets a ``Federated`` reply from them
+and is sent again to a worker that has the network (limited to those endpoints' ports).
+Jobs run on a thread with a large stack (``STACK_BYTES``), so the engine's recursive parser
+and evaluator have a wide margin above the depth limits the endpoint enforces.
 """
 
 from __future__ import annotations
@@ -12,8 +18,10 @@ import contextlib
 import os
 import re
 import signal
+import sys
+import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
 
 import pyoxigraph as ox
@@ -21,9 +29,19 @@ import pyoxigraph as ox
 from mqmkg.errors import ServiceRefused
 from mqmkg.sparql.dataset import load_store
 from mqmkg.sparql.formats import BY_NAME, ResultKind
-from mqmkg.sparql.guard import check_services
+from mqmkg.sparql.guard import check_services, mentions_service
+from mqmkg.sparql.isolation import Isolation, cut_network, limit_connections
 from mqmkg.sparql.prefixes import find_undeclared
 from mqmkg.sparql.results import Capped, serialize_boolean, write_solutions, write_triples
+
+# The stack of the thread that runs jobs: pyoxigraph's parser and evaluator recurse once per
+# level of the query's parse tree, and need about 4 KiB per level at worst (measured: 2,208
+# nested groups overflow the default 8 MiB). The endpoint refuses trees deeper than
+# Settings.max_query_complexity (1,000) first, so this leaves a margin of about 60. Under a
+# small address-space cap the stack takes an eighth of it at most.
+STACK_BYTES = 256 * 1024 * 1024
+# Python frames allowed on that stack (rdflib's parser recurses about 40 frames per level).
+RECURSION_LIMIT = 50_000
 
 _POSITION = re.compile(r"^error at (\d+):(\d+): (.*)$", re.DOTALL)
 _PYPARSING = re.compile(r"^(.*?)\s*\(at char \d+\), \(line:(\d+), col:(\d+)\)$")
@@ -62,14 +80,18 @@ class Answer:
     truncated: bool
     services: tuple[str, ...]
     truncated_by: str | None = None
+    # The worker's resident memory (MiB) as it sends the answer, the body still in memory: what
+    # the job made it grow to, for the pool's recycling (Settings.worker_recycle_mb).
+    resident_mib: float = 0.0
 
 
 @dataclass(frozen=True)
 class Refusal:
     """A query the worker would not or could not answer.
 
-    ``error`` is one of ``syntax``, ``service-refused``, ``service-failed``, ``evaluation``,
-    ``not-acceptable``.
+    ``error`` is one of ``syntax``, ``service-refused``, ``service-blocked`` (the engine tried
+    a SERVICE call the guard had not found, in a worker with no network), ``service-failed``,
+    ``evaluation``, ``not-acceptable``.
     """
 
     error: str
@@ -81,10 +103,18 @@ class Refusal:
 
 
 @dataclass(frozen=True)
+class Federated:
+    """The query calls these allow-listed endpoints: run it on a worker that has the network."""
+
+    services: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Ready:
-    """Sent once by a worker when its store is loaded."""
+    """Sent once by a worker when its store is loaded, saying how it is cut off from the network."""
 
     pid: int
+    isolation: Isolation
 
 
 def rdflib_diagnosis(query: str) -> str | None:
@@ -146,13 +176,19 @@ def _not_acceptable(kind: ResultKind) -> Refusal:
     return Refusal("not-acceptable", kind.value)
 
 
-def execute(store: ox.Store, job: Job) -> Answer | Refusal:
-    """Evaluate one job against a store and serialise its result, or say why not."""
+def execute(store: ox.Store, job: Job, network: bool = False) -> Answer | Refusal | Federated:
+    """Evaluate one job against a store and serialise its result, or say why not.
+
+    A worker without the network (``network=False``) answers a query that calls
+    allow-listed endpoints with ``Federated`` instead of running it.
+    """
     prefixes = dict(job.prefixes)
     try:
-        services = check_services(job.query, job.base_iri, job.allowlist, prefixes=prefixes)
+        services = check_services(job.query, job.base_iri, job.allowlist, prefixes)
     except ServiceRefused as exc:
         return Refusal("service-refused", exc.message)
+    if services and not network:
+        return Federated(services)
     try:
         bindings = {ox.Variable(name): term for name, term in job.substitutions}
         result = store.query(
@@ -171,6 +207,12 @@ def execute(store: ox.Store, job: Job) -> Answer | Refusal:
         return syntax_refusal(exc, job.query, prefixes)
     except Exception as exc:  # the engine's evaluation errors: OSError, ValueError, …
         message = str(exc) or type(exc).__name__
+        if not network and isinstance(exc, OSError) and mentions_service(job.query):
+            return Refusal(
+                "service-blocked",
+                "the engine tried to call a SERVICE endpoint that the guard did not find; this query worker has "
+                f"no network, so nothing was sent ({message})",
+            )
         return Refusal("service-failed" if services else "evaluation", message)
 
 
@@ -226,23 +268,69 @@ def _limit_memory(megabytes: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def serve(conn: Connection, nquads: bytes, memory_mb: int, parent_pid: int) -> None:
-    """Run a worker: load the store, report ready, then answer jobs until the pipe closes."""
+def isolate(network: bool, allowlist: tuple[str, ...]) -> Isolation:
+    """Cut this worker off from the network, or limit it to the allow-listed endpoints' ports."""
+    return limit_connections(allowlist) if network else cut_network()
+
+
+def job_stack_bytes(memory_mb: int) -> int:
+    """Return the stack size of the job thread under an address-space cap of ``memory_mb`` (0: none)."""
+    if memory_mb <= 0:
+        return STACK_BYTES
+    return max(min(STACK_BYTES, memory_mb * 1024 * 1024 // 8), 16 * 1024 * 1024)
+
+
+def serve(
+    conn: Connection,
+    nquads: bytes,
+    memory_mb: int,
+    parent_pid: int,
+    network: bool = False,
+    allowlist: tuple[str, ...] = (),
+) -> None:
+    """Run a worker: isolate it, load the store, report ready, then answer jobs until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
+    isolation = isolate(network, allowlist)  # first, while the process has a single thread
     _die_with_parent(parent_pid)
     _limit_memory(memory_mb)
     store = load_store(nquads)
     del nquads
     import rdflib.plugins.sparql.parser  # noqa: F401  (warm the SERVICE guard's parser)
 
-    conn.send(Ready(os.getpid()))
+    sys.setrecursionlimit(RECURSION_LIMIT)
+    threading.stack_size(job_stack_bytes(memory_mb))
+    conn.send(Ready(os.getpid(), isolation))
     while True:
         try:
             job = conn.recv()
         except (EOFError, OSError):
             return
-        reply = execute(store, job)
+        reply = _on_large_stack(store, job, network)
+        if isinstance(reply, Answer):
+            reply = replace(reply, resident_mib=_own_resident_mib())
         try:
             conn.send(reply)
         except OSError:
             return
+
+
+def _own_resident_mib() -> float:
+    """Return this process's resident memory in MiB (``/proc/self/statm``), 0 if unknown."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / (1024 * 1024)
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _on_large_stack(store: ox.Store, job: Job, network: bool) -> Answer | Refusal | Federated:
+    """Run one job on a fresh thread with the large stack; between jobs the worker has one thread.
+
+    (A worker killed while idle is then a single-threaded process, whose death ``waitpid``
+    reports at once: the pool never hands a job to a worker that is still dying.)
+    """
+    replies: list[Answer | Refusal | Federated] = []
+    runner = threading.Thread(target=lambda: replies.append(execute(store, job, network)), name="mqmkg-job")
+    runner.start()
+    runner.join()
+    return replies[0]

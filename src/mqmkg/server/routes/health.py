@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from mqmkg.errors import BackendError
 from mqmkg.server.routes.sparql import EndpointDep
 from mqmkg.sparql.dataset import Snapshot
+from mqmkg.sparql.pool import PoolStatus
 
 router = APIRouter(tags=["service"])
 
@@ -57,6 +58,16 @@ def health(endpoint: EndpointDep) -> JSONResponse:
                 "maxEntries": cache.max_entries,
                 "maxBytes": cache.max_bytes,
             },
+            "isolation": _isolation(endpoint.pool.status(), endpoint.pool.status(network=True)),
         },
         status_code=200 if ok else 503,
     )
+
+
+def _isolation(local: PoolStatus, federated: PoolStatus) -> dict[str, object]:
+    """Say how query workers are cut off from the network (kernel-enforced or not)."""
+    return {
+        "workers": local.isolation or "not reported yet",
+        "federated_workers": {"size": federated.size, "idle": federated.idle, "pids": list(federated.pids)}
+        | {"network": federated.isolation or ("none configured" if not federated.size else "not reported yet")},
+    }
