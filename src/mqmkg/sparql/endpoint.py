@@ -6,6 +6,7 @@ blocks while a worker evaluates the query).
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -39,7 +40,7 @@ from mqmkg.sparql.cache import (
 )
 from mqmkg.sparql.dataset import Snapshot
 from mqmkg.sparql.formats import Choice, ResultKind, choose, describe_offers, formats_of
-from mqmkg.sparql.guard import UPDATE_KEYWORDS, check_limits, inspect, mentions_service
+from mqmkg.sparql.guard import UPDATE_KEYWORDS, QueryFacts, check_limits, inspect, mentions_service
 from mqmkg.sparql.pool import PoolStatus
 from mqmkg.sparql.prefixes import HOUSE_PREFIXES
 from mqmkg.sparql.protocol import READ_ONLY, HttpInput, QueryRequest, parse_request
@@ -113,6 +114,33 @@ class Pending:
     key: str | None
     if_none_match: str | None
     client: str = ""
+
+
+# The guard's reading of a short query, and the formats negotiated for a request's Accept and
+# format=, are kept for the next request that sends the same text: most queries an endpoint
+# gets are repeats (canned queries, the editor's examples, clients polling).
+_REMEMBERED_QUERY_CHARS = 16 * 1024
+_remembered_inspect = functools.lru_cache(maxsize=1024)(inspect)
+
+
+def read_query(query: str) -> QueryFacts:
+    """Return the guard's reading of a query (``guard.inspect``), remembered for short queries."""
+    return _remembered_inspect(query) if len(query) <= _REMEMBERED_QUERY_CHARS else inspect(query)
+
+
+def _negotiate_both(formats: tuple[str, ...], accept: str | None) -> tuple[Choice | None, Choice | None]:
+    return choose(formats, accept, ResultKind.RESULTS), choose(formats, accept, ResultKind.GRAPH)
+
+
+_remembered_negotiation = functools.lru_cache(maxsize=512)(_negotiate_both)
+
+
+def negotiate_both(formats: tuple[str, ...], accept: str | None) -> tuple[Choice | None, Choice | None]:
+    """Return the formats chosen for a solution table (or boolean) and for a graph (remembered
+    for the usual short Accept headers)."""
+    if len(accept or "") + sum(map(len, formats)) > 1024:
+        return _negotiate_both(formats, accept)
+    return _remembered_negotiation(formats, accept)
 
 
 class Executor(Protocol):
@@ -243,14 +271,13 @@ class SparqlEndpoint:
         client: str = "",
     ) -> SparqlResponse | Pending:
         """Check and negotiate a query; answer it from the validators or the cache, or say what to run."""
-        facts = inspect(query)
+        facts = read_query(query)
         form = facts.form
         if form in UPDATE_KEYWORDS:
             raise UpdateRefused(f"{READ_ONLY}; the text is a {form} operation")
         check_limits(facts, self.settings.max_query_depth, self.settings.max_query_complexity)
         self._check_dataset(request)
-        results = choose(request.formats, request.accept, ResultKind.RESULTS)
-        graph = choose(request.formats, request.accept, ResultKind.GRAPH)
+        results, graph = negotiate_both(request.formats, request.accept)
         if form in ("SELECT", "ASK") and results is None:
             raise not_acceptable(ResultKind.RESULTS, f"a {form} result")
         if form in ("CONSTRUCT", "DESCRIBE") and graph is None:

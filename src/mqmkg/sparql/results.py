@@ -20,6 +20,7 @@ one-column table with the variable ``_askResult``.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 from collections.abc import Callable, Iterable, Sequence
@@ -51,6 +52,10 @@ _RDF_FORMATS = {
     JSONLD.name: ox.RdfFormat.JSON_LD,
     RDFXML.name: ox.RdfFormat.RDF_XML,
 }
+
+
+# JSON string syntax as json.dumps(..., ensure_ascii=False) writes it (the C encoder).
+_json_string: Callable[[str], str] = json.encoder.encode_basestring  # type: ignore[attr-defined]
 
 
 def _literal_datatype(literal: ox.Literal) -> str | None:
@@ -89,9 +94,35 @@ def _json_head(variables: Sequence[str]) -> str:
     return '{"head":{"vars":' + names + '},"results":{"bindings":['
 
 
+@functools.lru_cache(maxsize=256)
+def _json_keys(variables: tuple[str, ...]) -> tuple[tuple[int, str], ...]:
+    """Return each variable's column and JSON key (``"name":``), sorted by name as the output is."""
+    return tuple((i, _json_string(name) + ":") for i, name in sorted(enumerate(variables), key=lambda item: item[1]))
+
+
+def _json_term_text(term: Term) -> str:
+    """Return the SPARQL JSON of one term as text, keys sorted; the same as ``json_term`` gives, faster."""
+    if isinstance(term, ox.NamedNode):
+        return '{"type":"uri","value":' + _json_string(term.value) + "}"
+    if isinstance(term, ox.Literal):
+        value = _json_string(term.value)
+        if term.language:
+            if term.direction is not None:  # rare: let the general path write its:dir
+                return json.dumps(json_term(term), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+            return '{"type":"literal","value":' + value + ',"xml:lang":' + _json_string(term.language) + "}"
+        datatype = _literal_datatype(term)
+        if datatype is None:
+            return '{"type":"literal","value":' + value + "}"
+        return '{"datatype":' + _json_string(datatype) + ',"type":"literal","value":' + value + "}"
+    if isinstance(term, ox.BlankNode):
+        return '{"type":"bnode","value":' + _json_string(term.value) + "}"
+    return json.dumps(json_term(term), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
 def _json_row(variables: Sequence[str], row: Row) -> str:
-    binding = {name: json_term(value) for name, value in zip(variables, row, strict=True) if value is not None}
-    return json.dumps(binding, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    keys = _json_keys(tuple(variables))
+    parts = [key + _json_term_text(row[i]) for i, key in keys if row[i] is not None]  # type: ignore[arg-type]
+    return "{" + ",".join(parts) + "}"
 
 
 def xml_term(term: Term) -> str:
