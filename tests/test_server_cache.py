@@ -58,6 +58,8 @@ def test_if_none_match_gets_304_without_running_the_query(uncached: LiveServer) 
     first = get(uncached, SPLINTER)
     assert first.headers["x-mqmkg-cache"] == "off"
     etag = first.headers["etag"]
+    # The access log line is written once the answer is sent: wait for it before counting.
+    assert wait_until(lambda: '"GET /sparql" 200 rows=1' in uncached.log())
     before = uncached.log().count('"GET /sparql" 200 rows=1')
     again = get(uncached, SPLINTER, **{"If-None-Match": etag})
     assert again.status_code == 304 and again.content == b""

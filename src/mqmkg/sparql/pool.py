@@ -1,12 +1,14 @@
 """A pool of query worker processes with a hard per-query deadline.
 
 pyoxigraph cannot cancel a running query, so each query runs in a pre-started worker
-process (``mqmkg.sparql.worker``) that holds its own copy of the store. A query that
-overruns its deadline gets its worker killed with SIGKILL, which stops it and frees its
-CPU and memory at once; a replacement is started immediately while the other workers keep
-serving. Workers are spawned (not forked: the server is multi-threaded) by one long-lived
-manager thread, so that Linux's parent-death signal kills them if the server dies. The
-manager also looks at the idle workers every second and replaces any that died.
+process (``mqmkg.sparql.worker``). A query that overruns its deadline gets its worker
+killed with SIGKILL, which stops it and frees its CPU and memory at once; a replacement is
+started immediately while the other workers keep serving. Workers are forked, in
+milliseconds, by a zygote that holds the store (``mqmkg.sparql.zygote``): they share its
+pages instead of loading a copy each. The zygote is spawned (not forked: the server is
+multi-threaded) by one long-lived manager thread, so that Linux's parent-death signal kills
+it, and its workers, if the server dies. The manager also looks at the idle workers every
+second and replaces any that died.
 
 Callers block in ``run`` (from a thread pool, never on the event loop). Admission:
 
@@ -43,12 +45,13 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
+from pathlib import Path
 
 from mqmkg.errors import MqmkgError, QueryAborted, QueryTimeout, ServerBusy, SparqlError
 from mqmkg.sparql import worker
 from mqmkg.sparql.fairness import ClientLedger, FairShare, Running
 from mqmkg.sparql.worker import Answer, Federated, Job, Ready, Refusal
+from mqmkg.sparql.zygote import ForkedWorker, Zygote
 
 log = logging.getLogger("mqmkg.pool")
 
@@ -99,7 +102,7 @@ def _resident_mib(statm: int) -> float:
 
 @dataclass(eq=False)
 class _Worker:
-    process: BaseProcess
+    process: ForkedWorker
     conn: Connection
     network: bool = False
     ready: bool = False
@@ -137,6 +140,7 @@ class _Worker:
         self.process.kill()
         self.process.join(5)
         self.conn.close()
+        self.process.close()
         if statm >= 0:
             os.close(statm)
 
@@ -177,7 +181,7 @@ class WorkerPool:
 
     def __init__(
         self,
-        nquads: bytes,
+        source: bytes | str | Path,
         size: int,
         *,
         max_queue: int = 256,
@@ -192,7 +196,9 @@ class WorkerPool:
     ):
         if size < 1:
             raise PoolStartError(f"a worker pool needs at least one worker, not {size} (Settings.workers)")
-        self._nquads = nquads
+        # What the zygote loads: the dataset as N-Quads, or the path of an on-disk store.
+        self._source: bytes | str = str(source) if isinstance(source, Path) else source
+        self._zygote: Zygote | None = None
         self.size = size
         self._queue_wait = queue_wait
         self._memory_mb = memory_mb
@@ -264,6 +270,8 @@ class WorkerPool:
             w.discard()
         if self._manager is not None and self._manager is not threading.current_thread():
             self._manager.join(2)
+        if self._zygote is not None:
+            self._zygote.close()
 
     def status(self, network: bool = False) -> PoolStatus:
         """Return how many workers of a lane are idle, busy and starting, checking that each lives."""
@@ -479,16 +487,20 @@ class WorkerPool:
                 self._retire(w, f"it died while idle (exit code {w.process.exitcode})")
 
     def _launch(self, network: bool) -> _Worker | None:
-        parent_conn, child_conn = self._ctx.Pipe(duplex=True)
-        process = self._ctx.Process(
-            target=worker.serve,
-            args=(child_conn, self._nquads, self._memory_mb, os.getpid(), network, self._allowlist),
-            name="mqmkg-federated-worker" if network else "mqmkg-query-worker",
-            daemon=True,
-        )
-        process.start()
-        child_conn.close()
-        w = _Worker(process, parent_conn, network)
+        """Fork a worker from the zygote (started, or started again, by this manager thread)."""
+        if self._zygote is None or not self._zygote.alive:
+            if self._zygote is not None:
+                log.warning("the query workers' zygote %d died; starting another", self._zygote.pid)
+                self._zygote.close()
+            self._zygote = Zygote(
+                self._ctx,
+                worker.prepare,
+                (self._source, self._memory_mb, self._allowlist),
+                worker.serve,
+                self._start_timeout,
+            )
+        process, conn = self._zygote.launch(int(network))
+        w = _Worker(process, conn, network)
         with self._lock:
             if not self._closed.is_set():
                 self._workers.add(w)

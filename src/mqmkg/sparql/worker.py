@@ -8,8 +8,11 @@ parent turns into typed exceptions.
 Workers come in two kinds (``mqmkg.sparql.isolation``): most have no network at all; a
 query the guard finds calling allow-listed endpoints gets a ``Federated`` reply from them
 and is sent again to a worker that has the network (limited to those endpoints' ports).
-Jobs run on a thread with a large stack (``STACK_BYTES``), so the engine's recursive parser
-and evaluator have a wide margin above the depth limits the endpoint enforces.
+Workers are forked from a zygote that holds the store (``mqmkg.sparql.zygote``), and run
+each job on their main thread, whose stack may grow to ``MAIN_STACK_BYTES``: the engine's
+recursive parser and evaluator have a wide margin above the depth limits the endpoint
+enforces, and a worker never has a thread of its own besides (an on-disk store's library
+aside), so its death is seen at once.
 """
 
 from __future__ import annotations
@@ -17,9 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import signal
 import sys
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection
@@ -40,6 +41,9 @@ from mqmkg.sparql.results import Capped, serialize_boolean, write_solutions, wri
 # Settings.max_query_complexity (1,000) first, so this leaves a margin of about 60. Under a
 # small address-space cap the stack takes an eighth of it at most.
 STACK_BYTES = 256 * 1024 * 1024
+# Jobs run on a worker's main thread, whose stack grows as needed up to its limit (raised by
+# the worker): the kernel keeps at least 128 MiB free below it, so that is the ceiling here.
+MAIN_STACK_BYTES = 96 * 1024 * 1024
 # Python frames allowed on that stack (rdflib's parser recurses about 40 frames per level).
 RECURSION_LIMIT = 50_000
 
@@ -246,18 +250,6 @@ def _answer(kind: ResultKind, format_name: str, capped: Capped, services: tuple[
     return Answer(kind, format_name, capped.body, capped.rows, truncated, services, capped.truncated_by)
 
 
-def _die_with_parent(parent_pid: int) -> None:
-    """Ask Linux to SIGKILL this process when the thread that started it exits."""
-    with contextlib.suppress(OSError, AttributeError):
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
-    if os.getppid() != parent_pid:  # the parent died before prctl took effect
-        os._exit(1)
-
-
 def _limit_memory(megabytes: int) -> None:
     if megabytes <= 0:
         return
@@ -280,38 +272,68 @@ def job_stack_bytes(memory_mb: int) -> int:
     return max(min(STACK_BYTES, memory_mb * 1024 * 1024 // 8), 16 * 1024 * 1024)
 
 
-def serve(
-    conn: Connection,
-    nquads: bytes,
-    memory_mb: int,
-    parent_pid: int,
-    network: bool = False,
-    allowlist: tuple[str, ...] = (),
-) -> None:
-    """Run a worker: isolate it, load the store, report ready, then answer jobs until the pipe closes."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
-    isolation = isolate(network, allowlist)  # first, while the process has a single thread
-    _die_with_parent(parent_pid)
-    _limit_memory(memory_mb)
-    store = load_store(nquads)
-    del nquads
+@dataclass(frozen=True)
+class Prepared:
+    """What the zygote holds for every worker it forks: the store (in memory), or the path of an
+    on-disk store each worker opens read-only, and the limits a worker sets itself."""
+
+    store: ox.Store | None
+    path: str | None
+    memory_mb: int
+    allowlist: tuple[str, ...]
+
+
+def prepare(source: bytes | str, memory_mb: int, allowlist: tuple[str, ...]) -> Prepared:
+    """Run once in the zygote: load the store (N-Quads bytes) or note its path, and warm up.
+
+    An on-disk store is not opened here: its library starts threads, and a process with
+    threads must not be forked.
+    """
+    store = load_store(source) if isinstance(source, bytes) else None
     import rdflib.plugins.sparql.parser  # noqa: F401  (warm the SERVICE guard's parser)
 
     sys.setrecursionlimit(RECURSION_LIMIT)
-    threading.stack_size(job_stack_bytes(memory_mb))
+    return Prepared(store, source if isinstance(source, str) else None, memory_mb, allowlist)
+
+
+def serve(conn: Connection, lane: int, prepared: Prepared) -> None:
+    """Run a worker forked by the zygote: isolate it, set its limits, report ready, then answer
+    jobs on its main thread until the pipe closes (``lane``: 1 for a worker with the network)."""
+    network = bool(lane)
+    isolation = isolate(network, prepared.allowlist)  # first, while the process has a single thread
+    _limit_memory(prepared.memory_mb)
+    _grow_stack(main_stack_bytes(prepared.memory_mb))
+    store = prepared.store if prepared.store is not None else ox.Store.read_only(prepared.path or "")
     conn.send(Ready(os.getpid(), isolation))
     while True:
         try:
             job = conn.recv()
         except (EOFError, OSError):
             return
-        reply = _on_large_stack(store, job, network)
+        reply = execute(store, job, network)
         if isinstance(reply, Answer):
             reply = replace(reply, resident_mib=_own_resident_mib())
         try:
             conn.send(reply)
         except OSError:
             return
+
+
+def main_stack_bytes(memory_mb: int) -> int:
+    """Return how far the main thread's stack may grow: the job stack, within what the kernel
+    left free below it at the interpreter's start (128 MiB at least, whatever the limit then)."""
+    return min(job_stack_bytes(memory_mb), MAIN_STACK_BYTES)
+
+
+def _grow_stack(size: int) -> None:
+    """Let the main thread's stack grow to ``size`` bytes (the kernel reads the limit as it grows)."""
+    import resource
+
+    with contextlib.suppress(ValueError, OSError):
+        soft, hard = resource.getrlimit(resource.RLIMIT_STACK)
+        if soft != resource.RLIM_INFINITY and soft < size:
+            wanted = size if hard == resource.RLIM_INFINITY else min(size, hard)
+            resource.setrlimit(resource.RLIMIT_STACK, (wanted, hard))
 
 
 def _own_resident_mib() -> float:
@@ -321,16 +343,3 @@ def _own_resident_mib() -> float:
             return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / (1024 * 1024)
     except (OSError, IndexError, ValueError):
         return 0.0
-
-
-def _on_large_stack(store: ox.Store, job: Job, network: bool) -> Answer | Refusal | Federated:
-    """Run one job on a fresh thread with the large stack; between jobs the worker has one thread.
-
-    (A worker killed while idle is then a single-threaded process, whose death ``waitpid``
-    reports at once: the pool never hands a job to a worker that is still dying.)
-    """
-    replies: list[Answer | Refusal | Federated] = []
-    runner = threading.Thread(target=lambda: replies.append(execute(store, job, network)), name="mqmkg-job")
-    runner.start()
-    runner.join()
-    return replies[0]

@@ -1,17 +1,17 @@
 """Query workers forked from a zygote: no interpreter to start, nothing to import, no store to load.
 
-The server forks the zygote once, while it is still single-threaded, right after it has
-built the store in memory (or before it opens an on-disk store, whose library starts
-threads). The zygote is a copy of the server at that moment: it holds the store and every
-module a worker needs, and does nothing but fork workers when asked. A worker is ready in
-milliseconds, shares the store's pages with the zygote and its siblings (copy-on-write:
-queries never write them), and one killed at its deadline is replaced at once.
+The pool starts one zygote: a fresh interpreter (spawned, so nothing of the threaded server
+is copied into it) that imports what a worker needs, loads the store once, and then does
+nothing but fork workers when asked. A worker is therefore ready in milliseconds, shares the
+store's pages with the zygote and its siblings (copy-on-write: queries never write them),
+and one killed at its deadline is replaced at once.
 
-Each worker talks to the server over its own socket pair, whose server end the zygote
-passes back with the worker's PID and a pidfd (``SCM_RIGHTS``): the server signals the
-worker through the pidfd, so a PID reused after the worker's death can never be hit. The
-zygote reaps its workers and reports each exit status. If the server dies, the zygote dies
-(parent-death signal), and so do the workers (theirs is the zygote).
+Each worker talks to the server over its own socket pair, whose server end the zygote passes
+back with the worker's PID and a pidfd (``SCM_RIGHTS``): the server signals the worker
+through the pidfd, so a PID reused after the worker's death can never be hit. The zygote
+reaps its workers and reports each exit status. If the thread that started the zygote ends
+(or the server dies), the zygote dies (parent-death signal), and so do the workers (theirs
+is the zygote).
 """
 
 from __future__ import annotations
@@ -28,13 +28,18 @@ import threading
 import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
+from multiprocessing.context import BaseContext
+from typing import Any
 
 _LAUNCH = struct.Struct("!B")  # server -> zygote: launch a worker; the byte is passed to the worker
 _LAUNCHED = struct.Struct("!i")  # zygote -> server: the worker's PID, with its socket and pidfd
 _EXITED = struct.Struct("!ii")  # zygote -> server: a worker's PID and its exit code (negative: signal)
+_READY = b"R"  # zygote -> server, once: the zygote has prepared and takes requests
 PR_SET_PDEATHSIG = 1
 
-WorkerMain = Callable[[Connection, int], None]
+# prepare(*args) runs once in the zygote; main(connection, lane, prepared) in each worker.
+Prepare = Callable[..., Any]
+WorkerMain = Callable[[Connection, int, Any], None]
 
 
 class ZygoteError(OSError):
@@ -42,7 +47,7 @@ class ZygoteError(OSError):
 
 
 def die_with_parent(parent_pid: int) -> None:
-    """Ask Linux to SIGKILL this process when its parent exits; exit now if it already has."""
+    """Ask Linux to SIGKILL this process when the thread that started it exits; exit now if it has."""
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -54,11 +59,24 @@ def _exit_code(status: int) -> int:
     return -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
 
 
-def _zygote(control: socket.socket, notices: socket.socket, main: WorkerMain, server_pid: int) -> None:
-    """The zygote's loop: fork a worker for each request, reap the ones that exit, report both."""
+def _zygote_entry(
+    control: socket.socket,
+    notices: socket.socket,
+    server_pid: int,
+    prepare: Prepare,
+    prepare_args: tuple[Any, ...],
+    main: WorkerMain,
+) -> None:
+    """The zygote process: prepare once, say so, then fork workers until the server hangs up."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     die_with_parent(server_pid)
+    prepared = prepare(*prepare_args)
+    control.send(_READY)
+    _serve_launches(control, notices, main, prepared)
+
+
+def _serve_launches(control: socket.socket, notices: socket.socket, main: WorkerMain, prepared: Any) -> None:
+    """Fork a worker for each request, reap the ones that exit, report both."""
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_write, False)
     signal.set_wakeup_fd(wake_write)
@@ -86,7 +104,7 @@ def _zygote(control: socket.socket, notices: socket.socket, main: WorkerMain, se
                 os.close(wake_read)
                 os.close(wake_write)
                 die_with_parent(zygote_pid)
-                main(Connection(theirs.detach()), _LAUNCH.unpack(request)[0])
+                main(Connection(theirs.detach()), _LAUNCH.unpack(request)[0], prepared)
             finally:
                 os._exit(0)
         theirs.close()
@@ -95,8 +113,7 @@ def _zygote(control: socket.socket, notices: socket.socket, main: WorkerMain, se
         except OSError:
             pidfd = -1  # the worker already died: its exit is reported by _reap
         try:
-            fds = [ours.fileno()] + ([pidfd] if pidfd >= 0 else [])
-            socket.send_fds(control, [_LAUNCHED.pack(pid)], fds)
+            socket.send_fds(control, [_LAUNCHED.pack(pid)], [ours.fileno()] + ([pidfd] if pidfd >= 0 else []))
         finally:
             ours.close()
             if pidfd >= 0:
@@ -125,11 +142,26 @@ class ForkedWorker:
 
     @property
     def exitcode(self) -> int | None:
-        """The exit code (negative: the signal that ended it), or None while it runs."""
-        return self._zygote.exitcode(self.pid)
+        """The exit code (negative: the signal that ended it), or None while it runs.
+
+        Once the process has ended, the zygote's report of it is waited for (briefly).
+        """
+        code = self._zygote.exitcode(self.pid)
+        if code is None and self._ended():
+            end = time.monotonic() + 0.5
+            while code is None and time.monotonic() < end:
+                time.sleep(0.005)
+                code = self._zygote.exitcode(self.pid)
+        return code
+
+    def _ended(self) -> bool:
+        if self._pidfd < 0:
+            return not self._zygote.alive
+        readable, _, _ = select.select([self._pidfd], [], [], 0)
+        return bool(readable)
 
     def is_alive(self) -> bool:
-        return self.exitcode is None and self._zygote.alive
+        return not self._ended() and self._zygote.exitcode(self.pid) is None
 
     def kill(self) -> None:
         """SIGKILL the worker through its pidfd (a PID reused after its death is never hit)."""
@@ -145,69 +177,66 @@ class ForkedWorker:
             signal.pidfd_send_signal(self._pidfd, number)
 
     def join(self, timeout: float | None = None) -> None:
-        """Wait until the zygote has reaped the worker (at most ``timeout`` seconds)."""
+        """Wait until the worker has ended (at most ``timeout`` seconds)."""
+        if self._pidfd >= 0:
+            select.select([self._pidfd], [], [], timeout)
+            return
         end = None if timeout is None else time.monotonic() + timeout
-        while self.is_alive():
-            if end is not None and time.monotonic() >= end:
-                return
-            if self._pidfd >= 0:
-                select.select([self._pidfd], [], [], 0.05)
-            else:
-                time.sleep(0.01)
-            self._zygote.drain()
+        while self.is_alive() and (end is None or time.monotonic() < end):
+            time.sleep(0.01)
 
     def close(self) -> None:
-        """Release the pidfd (after the worker is gone)."""
+        """Release the pidfd (once the worker is gone)."""
         if self._pidfd >= 0:
             os.close(self._pidfd)
             self._pidfd = -1
 
 
 class Zygote:
-    """The server's end of the zygote: launch workers, learn how they ended, stop it all."""
+    """The server's end of the zygote: start it, launch workers, learn how they ended, stop it all."""
 
-    def __init__(self, main: WorkerMain):
-        """Fork the zygote now; ``main(connection, lane)`` is what each forked worker runs.
-
-        Call this while the process has a single thread: a fork copies only the calling
-        thread, and a lock another thread held would stay locked in the copy forever.
-        """
-        threads = len(os.listdir("/proc/self/task"))
-        if threads != 1:
-            raise ZygoteError(
-                errno.EBUSY, f"the zygote must be forked by a single-threaded process ({threads} threads)"
-            )
+    def __init__(
+        self,
+        context: BaseContext,
+        prepare: Prepare,
+        prepare_args: tuple[Any, ...],
+        main: WorkerMain,
+        start_timeout: float = 120.0,
+    ):
+        """Spawn the zygote (from the calling thread, which it outlives only by dying) and wait
+        until it has run ``prepare(*prepare_args)``; each worker then runs
+        ``main(connection, lane, prepared)``. Module-level functions only (they are pickled)."""
         control, zygote_control = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         notices, zygote_notices = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        server_pid = os.getpid()
-        pid = os.fork()
-        if pid == 0:
-            try:
-                control.close()
-                notices.close()
-                _zygote(zygote_control, zygote_notices, main, server_pid)
-            finally:
-                os._exit(0)
+        self.process = context.Process(  # type: ignore[attr-defined]
+            target=_zygote_entry,
+            args=(zygote_control, zygote_notices, os.getpid(), prepare, prepare_args, main),
+            name="mqmkg-zygote",
+            daemon=True,
+        )
+        self.process.start()
         zygote_control.close()
         zygote_notices.close()
         notices.setblocking(False)
-        self.pid = pid
         self._control = control
         self._notices = notices
         self._lock = threading.Lock()
         self._exits: dict[int, int] = {}
         self._closed = False
+        readable, _, _ = select.select([control], [], [], start_timeout)
+        if not readable or control.recv(len(_READY)) != _READY:
+            code = self.process.exitcode
+            self.close()
+            raise ZygoteError(errno.ECHILD, f"the zygote did not start (exit code {code})")
+
+    @property
+    def pid(self) -> int:
+        return int(self.process.pid or 0)
 
     @property
     def alive(self) -> bool:
         """Whether the zygote still runs (if it died, so did every worker)."""
-        if self._closed:
-            return False
-        try:
-            done, _ = os.waitpid(self.pid, os.WNOHANG)
-        except ChildProcessError:
-            return False
-        return done == 0
+        return not self._closed and bool(self.process.is_alive())
 
     def launch(self, lane: int = 0) -> tuple[ForkedWorker, Connection]:
         """Fork a worker (passing it ``lane``); return it and the server's end of its connection."""
@@ -233,6 +262,7 @@ class Zygote:
                 self._exits[pid] = code
 
     def exitcode(self, pid: int) -> int | None:
+        """Return how a worker ended (negative: the signal), or None while it runs."""
         self.drain()
         if pid in self._exits:
             return self._exits[pid]
@@ -245,8 +275,7 @@ class Zygote:
         self._closed = True
         with contextlib.suppress(OSError):
             self._control.close()
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signal.SIGKILL)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(self.pid, 0)
+        with contextlib.suppress(OSError, AttributeError, ValueError):
+            self.process.kill()
+            self.process.join(5)
         self._notices.close()
