@@ -146,25 +146,7 @@ def test_keyboard_focus_is_visible_and_the_menu_reachable(project_server: LiveSe
 
 @pytest.mark.parametrize(
     "path",
-    [
-        "/",
-        "/sparql",
-        "/queries",
-        "/queries/timeline",
-        "/queries/timeline/run?format=html",
-        "/search?q=haqiqi",
-        "/id/mqm",
-        "/id/no-such-entity",
-        "/source",
-        "/timeline",
-        "/relations",
-        "/ontology",
-        "/export/",
-        "/docs",
-        "/redoc",
-        "/shacl",
-        "/quality",
-    ],
+    sorted({*MENU_PATHS, *PAGES, "/redoc", "/id/mqm", "/id/no-such-entity", "/search?q=haqiqi", "/shacl", "/quality"}),
 )
 def test_every_page_may_reach_this_server_only(project_server: LiveServer, path: str) -> None:
     """A Content-Security-Policy on every HTML page: scripts, styles, images and requests from here only."""
