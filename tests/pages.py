@@ -6,8 +6,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pyoxigraph as ox
+from playwright.sync_api import Error as PlaywrightError
 
 from browser import PageLog
+from conftest import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
@@ -25,6 +27,23 @@ def visit(
     assert response.status == 200, f"{path}: {response.status}"
     page.wait_for_load_state("load")  # type: ignore[attr-defined]
     return page, log
+
+
+def wait_for_script(page: object, expression: str, timeout: float = 10.0) -> None:
+    """Wait until the JavaScript ``expression`` is true in ``page``.
+
+    Playwright's ``wait_for_function`` polls by evaluating the expression inside the page, which
+    our Content-Security-Policy forbids (no ``unsafe-eval``); ``evaluate`` goes through the
+    DevTools protocol, which the policy does not govern, so the wait asks from here.
+    """
+
+    def holds() -> bool:
+        try:
+            return bool(page.evaluate(expression))  # type: ignore[attr-defined]
+        except PlaywrightError:  # a navigation replaced the document under the call: ask again
+            return False
+
+    assert wait_until(holds, timeout), f"never true in {timeout} s: {expression}"
 
 
 def page_width(page: object) -> int:

@@ -33,7 +33,7 @@ import httpx
 import pyoxigraph as ox
 import pytest
 
-from conftest import ENDPOINT_ROOT, LiveServer, wait_until
+from conftest import ENDPOINT_ROOT, LiveServer, run_async, wait_until
 from mqmkg.config import Settings
 from mqmkg.export import canonical_quads, rdfc_sha256
 from mqmkg.sparql.dataset import build_snapshot
@@ -218,7 +218,7 @@ def test_load_with_runaway_and_oversized_queries(
                 peaks["worker"] = max(peaks["worker"], status_of(pid, "VmRSS"))
 
     started = time.monotonic()
-    outcomes = asyncio.run(load(server, sample))
+    outcomes = run_async(load(server, sample))
     wall = time.monotonic() - started
 
     assert wait_until(lambda: server.health()["workers"]["idle"] == 2, 20.0)  # type: ignore[index]

@@ -9,7 +9,7 @@ import pyoxigraph as ox
 import pytest
 
 from conftest import LiveServer
-from pages import KG, OpenPage, name_of, visit
+from pages import KG, OpenPage, name_of, visit, wait_for_script
 
 pytestmark = pytest.mark.browser
 
@@ -19,7 +19,7 @@ GRAPH_EDGES = """() => window.mqmkgRelations.edges().map(e => [
 
 def wait_for_graph(page: object) -> None:
     page.wait_for_selector("#relations-graph[data-ready=true]")  # type: ignore[attr-defined]
-    page.wait_for_function("window.mqmkgRelations.nodes().length > 0")  # type: ignore[attr-defined]
+    wait_for_script(page, "window.mqmkgRelations.nodes().length > 0")
 
 
 def test_the_graph_shows_the_1992_split_with_its_leaders(

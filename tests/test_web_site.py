@@ -12,6 +12,10 @@ import pytest
 
 from browser import PageLog
 from conftest import LiveServer
+from mqmkg.web.assets import FRAMABLE, SELF_ONLY
+
+# What a browser sends when it loads a page (Chromium's navigation Accept).
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
 
 OpenPage = Callable[..., tuple[Any, PageLog]]
 MENU = ["Home", "SPARQL", "Queries", "Search", "Source", "Timeline", "Relations", "Ontology", "Downloads", "API docs"]
@@ -138,3 +142,20 @@ def test_keyboard_focus_is_visible_and_the_menu_reachable(project_server: LiveSe
     page.keyboard.press("Enter")
     page.wait_for_url(project_server.url + "/")
     log.assert_clean()
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted({*MENU_PATHS, *PAGES, "/redoc", "/id/mqm", "/id/no-such-entity", "/search?q=haqiqi", "/shacl", "/quality"}),
+)
+def test_every_page_may_reach_this_server_only(project_server: LiveServer, path: str) -> None:
+    """A Content-Security-Policy on every HTML page: scripts, styles, images and requests from here only."""
+    page = httpx.get(project_server.url + path, headers={"Accept": BROWSER_ACCEPT}, timeout=60)
+    assert page.headers["content-type"].startswith("text/html"), path
+    assert page.headers["content-security-policy"] == SELF_ONLY, path
+
+
+def test_the_reconciliation_preview_may_be_framed_by_openrefine(project_server: LiveServer) -> None:
+    card = httpx.get(project_server.url + "/reconcile/preview", params={"id": "karachi"})
+    assert card.headers["content-security-policy"] == FRAMABLE
+    assert "frame-ancestors" not in FRAMABLE and "script-src 'self'" in FRAMABLE

@@ -8,7 +8,7 @@ import pyoxigraph as ox
 import pytest
 
 from conftest import LiveServer
-from pages import OpenPage, save_screenshot, visit
+from pages import OpenPage, save_screenshot, visit, wait_for_script
 
 pytestmark = pytest.mark.browser
 
@@ -39,7 +39,7 @@ def test_a_claims_quote_link_opens_the_source_with_that_span_highlighted_in_view
     link.click()
     page.wait_for_url(re.compile(r"/source#ev-3732-3857$"))  # type: ignore[attr-defined]
     span = "#ev-3732-3857"
-    page.wait_for_function("document.querySelector('#ev-3732-3857').classList.contains('current')")  # type: ignore[attr-defined]
+    wait_for_script(page, "document.querySelector('#ev-3732-3857').classList.contains('current')")
     assert in_viewport(page, span)
     assert page.evaluate("window.scrollY") > 500  # type: ignore[attr-defined]  # it scrolled down to it
     style = page.locator(span).evaluate(  # type: ignore[attr-defined]
@@ -58,10 +58,10 @@ def test_a_claims_quote_link_opens_the_source_with_that_span_highlighted_in_view
 
 def test_following_a_second_quote_moves_the_highlight(project_server: LiveServer, browser_page: OpenPage) -> None:
     page, log = visit(browser_page, project_server.url, "/source#ev-7983-8092")
-    page.wait_for_function("document.querySelector('#ev-7983-8092').classList.contains('current')")  # type: ignore[attr-defined]
+    wait_for_script(page, "document.querySelector('#ev-7983-8092').classList.contains('current')")
     page.locator("#ev-475-643").click()  # type: ignore[attr-defined]
     page.wait_for_url(re.compile(r"#ev-475-643$"))  # type: ignore[attr-defined]
-    page.wait_for_function("document.querySelector('#ev-475-643').classList.contains('current')")  # type: ignore[attr-defined]
+    wait_for_script(page, "document.querySelector('#ev-475-643').classList.contains('current')")
     assert in_viewport(page, "#ev-475-643")
     assert page.locator(".ev.current").count() == 1  # type: ignore[attr-defined]
     log.assert_clean()
@@ -110,6 +110,6 @@ def test_quotes_on_other_pages_lead_to_their_span(
     anchor = link.get_attribute("href").split("#", 1)[1]
     link.click()
     page.wait_for_url(re.compile(f"/source#{anchor}$"))  # type: ignore[attr-defined]
-    page.wait_for_function(f"document.getElementById('{anchor}').classList.contains('current')")  # type: ignore[attr-defined]
+    wait_for_script(page, f"document.getElementById('{anchor}').classList.contains('current')")
     assert in_viewport(page, "#" + anchor)
     log.assert_clean()

@@ -190,19 +190,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_middleware(UnexpectedErrorMiddleware)
 
 
-PROBLEM_SCHEMA: dict[str, object] = {
-    "type": "object",
-    "required": ["type", "title", "status", "detail", "error"],
-    "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "error": {"type": "string", "description": "the mqmkg exception class"},
-        "line": {"type": "integer"},
-        "column": {"type": "integer"},
-    },
-}
+# The problem document's schema is a component of the OpenAPI document (mqmkg.server.openapi).
+PROBLEM_SCHEMA: dict[str, object] = {"$ref": "#/components/schemas/Problem"}
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, object]]:

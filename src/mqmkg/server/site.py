@@ -24,7 +24,7 @@ from mqmkg.linked import RDF_TYPE, Term, compact
 from mqmkg.queries import CannedQuery
 from mqmkg.release import Release
 from mqmkg.sparql.conneg import negotiate
-from mqmkg.web.assets import Asset, static_url
+from mqmkg.web.assets import FRAMABLE, SELF_ONLY, Asset, static_url
 
 HTML = "text/html"
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -72,12 +72,18 @@ class Site:
         base = self.settings.public_base
         return "/id/" + iri[len(base) :] if iri.startswith(base) else iri
 
-    def render(self, template: str, status: int = 200, **context: object) -> HTMLResponse:
-        """Render a page template (autoescaped) with the site helpers available."""
+    def render(self, template: str, status: int = 200, *, framable: bool = False, **context: object) -> HTMLResponse:
+        """Render a page template (autoescaped) with the site helpers available.
+
+        Every page may load only this server's own scripts, styles and data
+        (``Content-Security-Policy``), so no page can reach another host; only a ``framable``
+        page may be shown in another site's frame.
+        """
         page = self.pages.get_template(template).render(
             link=self.link, term=self.term_html, static=self.static, **context
         )
-        return HTMLResponse(page, status_code=status, headers={"Vary": "Accept"})
+        policy = FRAMABLE if framable else SELF_ONLY
+        return HTMLResponse(page, status_code=status, headers={"Vary": "Accept", "Content-Security-Policy": policy})
 
     def static(self, path: str) -> str:
         """Return the fingerprinted URL of a bundled static file (``/static/<path>?v=<hash>``)."""

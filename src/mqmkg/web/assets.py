@@ -24,6 +24,9 @@ SELF_ONLY = (
     "font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'self'"
 )
+# The same for a page other sites may show in a frame (the reconciliation preview card, which
+# OpenRefine shows in its own page).
+FRAMABLE = SELF_ONLY.removesuffix("; frame-ancestors 'self'")
 REVALIDATE = "no-cache"
 
 _TYPES = {

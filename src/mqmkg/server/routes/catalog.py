@@ -24,7 +24,6 @@ from mqmkg.sparql.endpoint import ROW_LIMIT_HEADER, ROWS_HEADER, TRUNCATED_HEADE
 from mqmkg.sparql.formats import ALL_FORMATS, GRAPH_FORMATS, RESULT_FORMATS, Format
 from mqmkg.sparql.guard import query_form
 from mqmkg.sparql.protocol import QueryRequest, parse_params
-from mqmkg.web.assets import SELF_ONLY
 from mqmkg.web.editor import EXTENSIONS, example_text, wikidata_items
 from mqmkg.web.results import CellMaker, Table, highlight_sparql
 
@@ -107,7 +106,7 @@ def _page(
         editor_text = example_text(query, current)
     except ParameterError:  # the values are refused: the page shows why; the editor gets the defaults
         editor_text = example_text(query)
-    response = site.render(
+    return site.render(
         "query.html",
         status=status,
         q=query,
@@ -119,8 +118,6 @@ def _page(
         run=run,
         error=error,
     )
-    response.headers["Content-Security-Policy"] = SELF_ONLY
-    return response
 
 
 @router.get("/queries", summary="List the canned queries (HTML or JSON)")
@@ -129,9 +126,7 @@ def list_queries(request: Request, site: SiteDep) -> Response:
     base = str(request.base_url)
     queries = sorted(site.catalog.values(), key=lambda q: q.title.casefold())
     if _wants(request, ("application/json",)) == "html":
-        response = site.render("queries.html", queries=queries, formats_for=formats_for, run_link=run_link)
-        response.headers["Content-Security-Policy"] = SELF_ONLY
-        return response
+        return site.render("queries.html", queries=queries, formats_for=formats_for, run_link=run_link)
     return JSONResponse({"queries": [describe(q, base) for q in queries]}, headers={"Vary": "Accept"})
 
 

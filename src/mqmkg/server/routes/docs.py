@@ -9,15 +9,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from mqmkg.server.site import SiteDep
-from mqmkg.web.assets import SELF_ONLY
 
 router = APIRouter(tags=["site"])
 
 
 def _viewer(template: str, request: Request, site: SiteDep) -> Response:
-    response = site.render(template, openapi_url=request.app.openapi_url or "/openapi.json")
-    response.headers["Content-Security-Policy"] = SELF_ONLY
-    return response
+    return site.render(template, openapi_url=request.app.openapi_url or "/openapi.json")
 
 
 @router.get("/docs", include_in_schema=False)

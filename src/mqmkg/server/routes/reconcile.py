@@ -342,7 +342,7 @@ def preview(
     """Label, types, dates, leaders, places, Wikidata link and one quote with its report."""
     entity = index.entity(id)
     if entity is None:
-        return site.render("reconcile_preview.html", status=404, entity=None, missing=id)
+        return site.render("reconcile_preview.html", status=404, framable=True, entity=None, missing=id)
     view = entity_view(site.store, entity.iri)
     quoted = sorted((c for c in view.claims if c.quotes), key=lambda c: (not c.reports, c.start))
     facts = [
@@ -352,6 +352,7 @@ def preview(
     ]
     return site.render(
         "reconcile_preview.html",
+        framable=True,
         entity=entity,
         claim=quoted[0] if quoted else None,
         source=f"{server_url(request)}/source",

@@ -20,7 +20,6 @@ from mqmkg.sparql.endpoint import SparqlEndpoint, SparqlResponse
 from mqmkg.sparql.formats import ALL_FORMATS
 from mqmkg.sparql.prefixes import HOUSE_PREFIXES, KNOWN_PREFIXES
 from mqmkg.sparql.protocol import HttpInput
-from mqmkg.web.assets import SELF_ONLY
 from mqmkg.web.editor import editor_config, examples, wikidata_items
 
 router = APIRouter(tags=["SPARQL"])
@@ -173,7 +172,7 @@ def editor_page(request: Request, site: SiteDep) -> Response:
     settings = site.settings
     found = examples(site.catalog)
     endpoint_url = str(request.url.replace(query="", fragment=""))
-    response = site.render(
+    return site.render(
         "sparql.html",
         endpoint_url=endpoint_url,
         examples=found,
@@ -181,8 +180,6 @@ def editor_page(request: Request, site: SiteDep) -> Response:
         settings=settings,
         config=editor_config(settings, found, wikidata_items(settings), endpoint_url),
     )
-    response.headers["Content-Security-Policy"] = SELF_ONLY
-    return response
 
 
 @router.get(
