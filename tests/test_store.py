@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pyoxigraph as ox
 import pytest
 
+from conftest import QUERY_PREFIXES, LiveServer, select, wait_until
 from mqmkg.config import DOC_IRI, GRAPH_BASE, Settings
 from mqmkg.errors import EmptyGraph, GraphFileError, StoreDirError
 from mqmkg.store import (
@@ -24,6 +27,9 @@ from mqmkg.store import (
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTINGS = Settings(root=ROOT)
+KG = "https://w3id.org/mqmkg/id/"
+# Every triple against every pair of triples: far past any deadline on the curated graph.
+CARTESIAN = "SELECT (COUNT(*) AS ?n) { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
 
 def test_named_graph_per_file_and_union_default() -> None:
@@ -188,3 +194,26 @@ def test_file_digests_reuse_recorded_hashes_only_for_unchanged_stats(tmp_path: P
     places.write_bytes(places.read_bytes() + b"\n")
     again = {d.path: d for d in file_digests(settings, forged)}
     assert again["graph/places.ttl"].sha256 == hashlib.sha256(places.read_bytes()).hexdigest()
+
+
+def test_a_server_with_a_store_directory_answers_from_it_and_reuses_it(
+    live_server_factory: Callable[..., LiveServer], tmp_path: Path
+) -> None:
+    """``serve --store``: the forked workers open the on-disk store read-only, a worker killed
+    at its deadline is replaced by one that opens it again, and a restart reuses the store."""
+    store_dir = tmp_path / "store"
+    settings = {"root": ROOT, "store_path": store_dir, "workers": "1", "query_timeout": "1.0"}
+    first = live_server_factory(**settings)
+    assert "store built" in first.log() and "5,7" in first.log()
+    splinter = QUERY_PREFIXES + "SELECT ?a ?b { ?a mqm:splinterOf ?b } ORDER BY ?a"
+    expected = [{"a": KG + "breakaway-mqm-factions", "b": KG + "mqm"}, {"a": KG + "mqm-h", "b": KG + "mqm"}]
+    assert select(first, splinter) == expected
+    before = first.worker_pids()
+    slow = httpx.get(first.sparql, params={"query": QUERY_PREFIXES + CARTESIAN}, timeout=30)
+    assert slow.status_code == 503 and slow.json()["error"] == "QueryTimeout"
+    assert wait_until(lambda: first.worker_pids() and first.worker_pids() != before)
+    assert select(first, splinter) == expected  # the replacement opened the store again
+    first.stop()
+    again = live_server_factory(**settings)
+    assert "store reused" in again.log()
+    assert select(again, splinter) == expected
