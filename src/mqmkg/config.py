@@ -44,7 +44,7 @@ class Settings:
     max_rows: int = 10_000
     # Largest request body in bytes (413 beyond).
     max_body_bytes: int = 1_000_000
-    # Query worker processes, each with its own copy of the store.
+    # Query worker processes, forked from a zygote that holds the store (they share its pages).
     workers: int = 2
     # The SPARQL endpoints SERVICE may call, comma-separated (403 for any other).
     service_allowlist: tuple[str, ...] = (WIKIDATA_SPARQL,)

@@ -1,4 +1,4 @@
-"""The query worker: a process that holds its own copy of the store and answers jobs.
+"""The query worker: a process forked from the zygote that holds the store, answering jobs.
 
 A worker evaluates one query at a time: the SERVICE guard, then pyoxigraph, then the
 serialiser, all inside the process the pool can kill at the deadline. Replies are plain
