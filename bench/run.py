@@ -154,6 +154,32 @@ def throughput(url: str, job: workload.Workload, seconds: float, figures: Figure
     figures.rps = answered / seconds if answered > 0 and figures.status == 200 else float("nan")
 
 
+def flame(size: str, peer: peers.Running, job: workload.Workload, seconds: float) -> Path | None:
+    """Record a py-spy flame graph of ``peer`` (server and workers) while wrk loads it with ``job``.
+
+    Written to ``bench/results/<size>-<peer>-<query>.svg``; ``None`` when py-spy cannot attach
+    (it needs ptrace rights over the server: same user, no stricter Yama policy).
+    """
+    spy = Path(sys.executable).with_name("py-spy")
+    target = ROOT / "bench" / "results" / f"{size}-{peer.name}-{job.name}.svg"
+    command = [str(spy), "record", "--pid", str(peer.process.pid), "--subprocesses", "--rate", "250"]
+    command += ["--duration", f"{max(1, round(seconds))}", "--format", "flamegraph", "--output", str(target)]
+    recorder = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    time.sleep(0.3)  # let py-spy attach before the load starts
+    throughput(peer.url, job, seconds, Figures(status=200))
+    try:
+        out = recorder.communicate(timeout=seconds + 60)[0].decode(errors="replace")
+    except subprocess.TimeoutExpired:
+        recorder.kill()
+        recorder.wait()
+        say(f"[{size}]   py-spy did not finish on {job.name}")
+        return None
+    if recorder.returncode != 0 or not target.exists():
+        say(f"[{size}]   py-spy could not profile {peer.name}: {out.strip().splitlines()[-1:] or ['?']}")
+        return None
+    return target
+
+
 def ratio(a: float, b: float) -> float:
     return a / b if a == a and b == b and b else float("nan")
 
@@ -226,6 +252,10 @@ def run_queries(
                 )
                 rows = reports[chosen[0]].queries[job.name].rows
                 say(f"[{size}] {index + 1}/{len(jobs)} {job.name} ({rows} rows): {line}")
+                if job.name in args.profile.split(",") and "mqmkg" in running:
+                    graph = flame(size, running["mqmkg"], job, args.seconds)
+                    if graph is not None:
+                        say(f"[{size}]   flame graph of mqmkg on {job.name}: {graph.relative_to(ROOT)}")
         for name, peer in running.items():
             reports[name].pss_mb = peer.peak_mb
     finally:
@@ -387,6 +417,14 @@ def markdown(size: str, triples: int, reports: dict[str, PeerReport], args: argp
     for n, r in reports.items():
         fastest = f" ({min(r.cold_starts):.3f})" if r.cold_starts else ""
         lines.append(f"| {n} | {shown(r.cold_start, 3)}{fastest} | {shown(r.load_time)} | {shown(r.pss_mb, 0)} |")
+    graphs = sorted((ROOT / "bench" / "results").glob(f"{size}-mqmkg-*.svg"))
+    if graphs:
+        lines += [
+            "",
+            "Flame graphs of mqmkg (py-spy, server and workers) under load: "
+            + ", ".join(f"[{g.stem.split('-mqmkg-')[1]}]({g.name})" for g in graphs)
+            + ".",
+        ]
     found = goals(size, reports)
     if found:
         lines += [
@@ -422,13 +460,18 @@ def main() -> None:
     parser.add_argument("--peers", default="", help=f"peers to run (default: {','.join(PEERS)}; no rdflib on L)")
     parser.add_argument("--only", default="", help="comma-separated query names to run")
     parser.add_argument("--starts", type=int, default=5, help="cold starts per peer (0: skip the start-up phase)")
+    parser.add_argument(
+        "--profile",
+        default="lookup,search-labels",
+        help="queries to profile mqmkg on (py-spy flame graph under bench/results/; '' for none)",
+    )
     parser.add_argument("--smoke", action="store_true", help="a short run on S with three queries (CI)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is missing: make bench installs it (apt-get install wrk)")
     sizes = ["S"] if args.smoke else [s.strip().upper() for s in args.sizes.split(",") if s.strip()]
     if args.smoke:
-        args.seconds, args.requests, args.starts = 1.0, 5, 1
+        args.seconds, args.requests, args.starts, args.profile = 1.0, 5, 1, ""
     results = ROOT / "bench" / "results"
     results.mkdir(parents=True, exist_ok=True)
     for size in sizes:
