@@ -72,7 +72,7 @@ def alive(pid: int) -> bool:
     """Tell whether a process exists and is not a zombie (Linux ``/proc``)."""
     try:
         state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # gone, or reaped between open and read
         return False
     return state != "Z"
 

@@ -64,6 +64,20 @@ class ReadDeadlines:
     client: tuple[str, int] | None
     cycle: Any
 
+    # The transport callbacks both protocols share (this class comes first in their MRO).
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._set_phase(None)
+        self._writable()
+        super().connection_lost(exc)  # type: ignore[misc]
+
+    def pause_writing(self) -> None:
+        super().pause_writing()  # type: ignore[misc]
+        self._start_write_deadline()
+
+    def resume_writing(self) -> None:
+        super().resume_writing()  # type: ignore[misc]
+        self._writable()
+
     def _init_deadlines(self) -> None:
         self._phase: str | None = None
         self._deadline: asyncio.TimerHandle | None = None
@@ -157,19 +171,6 @@ class TimedH11Protocol(ReadDeadlines, H11Protocol):
         super().on_response_complete()
         self._follow_state()
 
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._set_phase(None)
-        self._writable()
-        super().connection_lost(exc)
-
-    def pause_writing(self) -> None:
-        super().pause_writing()
-        self._start_write_deadline()
-
-    def resume_writing(self) -> None:
-        super().resume_writing()
-        self._writable()
-
     def _follow_state(self) -> None:
         """Arm the deadline that fits what the client owes us now: a head, a body, or nothing."""
         if self.transport is None or self.transport.is_closing():
@@ -246,19 +247,6 @@ def _httptools_protocol() -> type | None:
             super().on_response_complete()
             if not self.transport.is_closing():
                 self._set_phase("head")
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._set_phase(None)
-            self._writable()
-            super().connection_lost(exc)
-
-        def pause_writing(self) -> None:
-            super().pause_writing()
-            self._start_write_deadline()
-
-        def resume_writing(self) -> None:
-            super().resume_writing()
-            self._writable()
 
     return TimedHttpToolsProtocol
 
