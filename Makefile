@@ -85,8 +85,9 @@ $(VENV)/.bench: $(VENV)/.installed pyproject.toml
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 	@touch $@
 
+SIZES ?= S,M
 bench: $(VENV)/.bench ## benchmark S and M against native Oxigraph, bare FastAPI+pyoxigraph, rdflib-endpoint (SIZES=S,M,L)
-	$(PY) bench/run.py --sizes $(or $(SIZES),S,M)
+	$(PY) bench/run.py --sizes $(SIZES)
 
 bench-smoke: $(VENV)/.bench ## a short benchmark run on S with three queries (no figures asserted)
 	$(PY) bench/run.py --smoke

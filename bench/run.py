@@ -139,7 +139,8 @@ _ERRORS = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), ti
 
 def throughput(url: str, job: workload.Workload, seconds: float, figures: Figures) -> None:
     target = f"{url}?{urlencode({'query': job.text})}"
-    command = ["wrk", "-t2", "-c16", f"-d{seconds:g}s", "--timeout", "10s", "-H", f"Accept: {job.accept}", target]
+    command = ["wrk", "-t2", f"-c{peers.CONNECTIONS}", f"-d{seconds:g}s", "--timeout", "10s"]
+    command += ["-H", f"Accept: {job.accept}", target]
     out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60).stdout
     total = _TOTAL.search(out)
     non2xx = _NON2XX.search(out)
@@ -381,9 +382,11 @@ def markdown(size: str, triples: int, reports: dict[str, PeerReport], args: argp
         "",
         f"Run {time.strftime('%Y-%m-%d %H:%M')} on {platform.node()} ({os.cpu_count()} cores, load average"
         f" {os.getloadavg()[0]:.1f} at the end, Python {platform.python_version()});"
-        f" wrk -t2 -c16 -d{args.seconds:g}s per query and peer; {args.requests} sequential requests at most;"
+        f" wrk -t2 -c{peers.CONNECTIONS} -d{args.seconds:g}s per query and peer;"
+        f" {args.requests} sequential requests at most;"
         " peers rotated per query.",
-        "mqmkg runs with every protection on; "
+        f"mqmkg runs with every protection on (one client may have {peers.CONNECTIONS} queries in flight: wrk's"
+        " connections all come from one address); "
         + ("its store on disk (`--store`)." if size == "L" else "its store in memory.")
         + " Ratios are mqmkg ÷ peer for throughput, mqmkg ÷ native Oxigraph for latency. Rows: rows (or"
         " triples) of the first answer; a count that differs between peers is flagged with !.",
