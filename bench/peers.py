@@ -66,6 +66,18 @@ def tree(pid: int) -> list[int]:
     return found
 
 
+def cpu_seconds(pid: int) -> float:
+    """Return the CPU time a process and its descendants have used so far (user and system)."""
+    total = 0
+    for each in tree(pid):
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def pss_kb(pid: int) -> int:
     """Return a process's proportional set size in KiB (0 if it is gone)."""
     try:
@@ -99,6 +111,17 @@ class Running:
     @property
     def peak_mb(self) -> float:
         return self.peak_kb / 1024
+
+    def settle(self, limit: float = 30.0) -> bool:
+        """Wait until the peer is idle (under 5% of a core over 0.3 s): requests a load test gave
+        up on may still be running in it. Return False if it was still busy after ``limit`` s."""
+        end = time.monotonic() + limit
+        while time.monotonic() < end:
+            before = cpu_seconds(self.process.pid)
+            time.sleep(0.3)
+            if cpu_seconds(self.process.pid) - before < 0.015:
+                return True
+        return False
 
     def stop(self) -> None:
         self._stop.set()

@@ -60,6 +60,7 @@ class Figures:
     p99_ms: float = float("nan")
     rps: float = float("nan")
     errors: int = 0
+    timed_out: bool = False  # one request ran past --request-timeout: no throughput, the peer restarted
 
 
 @dataclass
@@ -119,12 +120,18 @@ def sequential(client: httpx.Client, url: str, job: workload.Workload, requests:
     end = time.monotonic() + seconds
     for _ in range(requests):
         began = time.perf_counter()
-        response = client.get(url, params={"query": job.text}, headers={"Accept": job.accept})
+        try:
+            response = client.get(url, params={"query": job.text}, headers={"Accept": job.accept})
+        except httpx.TimeoutException:
+            figures.timed_out, figures.status = True, 0
+            break
         times.append((time.perf_counter() - began) * 1000)
         if figures.rows < 0:
             figures.rows, figures.status = count_rows(response), response.status_code
         if time.monotonic() > end:
             break
+    if not times:
+        return figures
     times.sort()
     figures.median_ms = statistics.median(times)
     figures.p99_ms = times[min(len(times) - 1, round(0.99 * (len(times) - 1)))]
@@ -234,18 +241,29 @@ def run_queries(
         jobs = [j for j in jobs if j.name in args.only.split(",")]
     store_dir = store_dir_for(size, work)
     running: dict[str, peers.Running] = {}
+    peaks: dict[str, float] = {}  # the peak PSS of peers restarted after a timeout, before their restart
     try:
         for name in chosen:
             say(f"[{size}] starting {name} for the queries ...")
             running[name] = peers.start(
                 name, data, work, workload.LOOKUP, store_dir if name.startswith("mqmkg") else None
             )
-        with httpx.Client(timeout=60) as client:
+        with httpx.Client(timeout=args.request_timeout) as client:
             for index, job in enumerate(jobs):
                 order = chosen[index % len(chosen) :] + chosen[: index % len(chosen)]
                 for name in order:
                     figures = sequential(client, running[name].url, job, args.requests, args.seconds)
-                    throughput(running[name].url, job, args.seconds, figures)
+                    if not figures.timed_out:
+                        throughput(running[name].url, job, args.seconds, figures)
+                    # Requests wrk (or a timeout) gave up on may still run in the peer: wait until it is
+                    # idle, or restart it, so that it burns no CPU under the next peer's figures.
+                    if figures.timed_out or not running[name].settle():
+                        say(f"[{size}]   {name} still busy after {job.name}: restarting it")
+                        running[name].stop()
+                        peaks[name] = max(peaks.get(name, 0.0), running[name].peak_mb)
+                        running[name] = peers.start(
+                            name, data, work, workload.LOOKUP, store_dir if name.startswith("mqmkg") else None
+                        )
                     reports[name].queries[job.name] = figures
                 line = "  ".join(
                     f"{n}={reports[n].queries[job.name].rps:,.0f}/s,{reports[n].queries[job.name].median_ms:.1f}ms"
@@ -258,7 +276,7 @@ def run_queries(
                     if graph is not None:
                         say(f"[{size}]   flame graph of mqmkg on {job.name}: {graph.relative_to(ROOT)}")
         for name, peer in running.items():
-            reports[name].pss_mb = peer.peak_mb
+            reports[name].pss_mb = max(peaks.get(name, 0.0), peer.peak_mb)
     finally:
         for peer in running.values():
             peer.stop()
@@ -366,9 +384,9 @@ def table(reports: dict[str, PeerReport], mine_name: str) -> list[str]:
         }
         flag = "" if len(rows) <= 1 else " !"
         failing = [
-            f"{n} {reports[n].queries[q].errors}"
+            f"{n} {'timed out' if reports[n].queries[q].timed_out else reports[n].queries[q].errors}"
             for n in others
-            if q in reports[n].queries and reports[n].queries[q].errors
+            if q in reports[n].queries and (reports[n].queries[q].errors or reports[n].queries[q].timed_out)
         ]
         errors = f"{f.errors} / {', '.join(failing) or 0}"
         timing = f"{f.median_ms:.1f} | {f.p99_ms:.1f} | {latency}"
@@ -464,6 +482,12 @@ def main() -> None:
     parser.add_argument("--only", default="", help="comma-separated query names to run")
     parser.add_argument("--starts", type=int, default=5, help="cold starts per peer (0: skip the start-up phase)")
     parser.add_argument(
+        "--request-timeout",
+        type=float,
+        default=30.0,
+        help="seconds one sequential request may take; past it the peer is marked timed out and restarted",
+    )
+    parser.add_argument(
         "--profile",
         default="lookup,search-labels",
         help="queries to profile mqmkg on (py-spy flame graph under bench/results/; '' for none)",
@@ -482,7 +506,9 @@ def main() -> None:
         text = markdown(size, data.triples, reports, args)
         say("")
         say(text)
-        if not args.smoke:
+        if args.smoke or args.only or args.peers:
+            say(f"[{size}] a partial run: bench/results/{size}.md is left as it was")
+        else:
             (results / f"{size}.md").write_text(text, encoding="utf-8")
 
 
