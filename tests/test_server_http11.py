@@ -3,13 +3,15 @@ h11, a bound on the request head, and keep-alive connections that carry many req
 
 from __future__ import annotations
 
+import json
 import socket
+from collections.abc import Callable
 from urllib.parse import quote
 
 import httpx
 import pytest
 
-from conftest import QUERY_PREFIXES, LiveServer
+from conftest import ENDPOINT_ROOT, QUERY_PREFIXES, LiveServer
 from mqmkg.server.http11 import MAX_HEAD_BYTES, TimedH11Protocol, timed_h11
 
 
@@ -48,3 +50,34 @@ def test_one_connection_carries_many_requests(live_server: LiveServer) -> None:
             live_server.sparql, content=b"ASK {}", headers={"Content-Type": "application/sparql-query"}
         )
     assert {a.status_code for a in answers} == {200} and posted.json()["boolean"] is True
+
+
+def test_a_request_pipelined_behind_a_response_gets_its_answer_however_long_it_waits(
+    live_server_factory: Callable[..., LiveServer],
+) -> None:
+    """A request whose head arrived while the previous response was being sent must not be cut by
+    the head deadline armed when that response completes (the httptools protocol did, closing
+    the connection without an answer once the request had waited ``header_timeout`` seconds
+    for a worker: the load test's oversized clients hit it)."""
+    server = live_server_factory(root=ENDPOINT_ROOT, workers=1, header_timeout=1, query_timeout=3)
+    host, port = server.url.removeprefix("http://").split(":")
+    runaway = "SELECT (COUNT(*) AS ?n) { " + " . ".join(f"?s{i} ?p{i} ?o{i}" for i in range(6)) + " }"
+    with socket.create_connection((host, int(port)), timeout=15) as busy:
+        # The only worker is held by a runaway query until its 3 s deadline.
+        busy.sendall(f"GET /sparql?query={quote(runaway)} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+        with socket.create_connection((host, int(port)), timeout=15) as pipelined:
+            pipelined.sendall(
+                f"GET /health HTTP/1.1\r\nHost: {host}\r\n\r\n"
+                f"GET /sparql?query={quote('ASK {}')} HTTP/1.1\r\nHost: {host}\r\n"
+                "Accept: application/sparql-results+json\r\n\r\n".encode()
+            )
+            received = b""
+            while received.count(b"HTTP/1.1 ") < 2 or not received.rstrip().endswith(b"}"):
+                chunk = pipelined.recv(65536)
+                if not chunk:
+                    break
+                received += chunk
+    answers = received.split(b"HTTP/1.1 ")[1:]
+    assert len(answers) == 2, received
+    assert answers[0].startswith(b"200") and answers[1].startswith(b"200"), received
+    assert json.loads(answers[1].split(b"\r\n\r\n", 1)[1]) == {"head": {}, "boolean": True}

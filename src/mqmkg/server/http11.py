@@ -218,6 +218,7 @@ def _httptools_protocol() -> type | None:
             super().on_message_begin()
             self._head_bytes = 0
             self._set_phase("head")
+            self._received = True  # a request has begun: its deadline ends in a 408, not a quiet close
 
         def on_url(self, url: bytes) -> None:
             self._count_head(len(url))
@@ -244,8 +245,12 @@ def _httptools_protocol() -> type | None:
             self._set_phase(None)
 
         def on_response_complete(self) -> None:
+            # A request that arrived while this response was sent (pipelined, or sent by a client
+            # that read the response before the server finished draining it) starts now: its head
+            # is already in, so no head deadline may be armed over it while the app answers it.
+            pipelined = bool(self.pipeline)
             super().on_response_complete()
-            if not self.transport.is_closing():
+            if not pipelined and not self.transport.is_closing():
                 self._set_phase("head")
 
     return TimedHttpToolsProtocol

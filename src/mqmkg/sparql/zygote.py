@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import gc
 import os
 import select
 import signal
@@ -71,6 +72,9 @@ def _zygote_entry(
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
     die_with_parent(server_pid)
     prepared = prepare(*prepare_args)
+    # Keep the collector out of everything made so far: a worker's collections then never touch
+    # (and so never copy) the pages it shares with the zygote.
+    gc.freeze()
     control.send(_READY)
     _serve_launches(control, notices, main, prepared)
 
