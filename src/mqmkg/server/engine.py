@@ -82,9 +82,11 @@ def embedded(settings: Settings) -> Engine:
     """Open the store (built in memory, or reused from ``--store``) and start its query workers."""
     started = time.monotonic()
     opened = open_store(settings)
-    snapshot = snapshot_opened(opened)
+    # Workers load an in-memory store from its N-Quads, or open an on-disk one themselves
+    # (read-only): dumping a large on-disk store at each start would undo what --store saves.
+    snapshot = snapshot_opened(opened, dump=opened.path is None)
     pool = WorkerPool(
-        snapshot.nquads,
+        snapshot.nquads if opened.path is None else opened.path,
         settings.workers,
         max_queue=settings.max_queue,
         queue_wait=settings.queue_wait,

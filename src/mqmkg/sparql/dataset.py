@@ -56,9 +56,10 @@ def snapshot_of(store: ox.Store, fingerprint: str = "") -> Snapshot:
     return Snapshot(store.dump(format=ox.RdfFormat.N_QUADS), graphs, default, fingerprint)
 
 
-def snapshot_opened(opened: OpenedStore) -> Snapshot:
-    """Return the snapshot of a served store (its statistics are already known)."""
-    nquads = opened.store.dump(format=ox.RdfFormat.N_QUADS)
+def snapshot_opened(opened: OpenedStore, dump: bool = True) -> Snapshot:
+    """Return the snapshot of a served store (its statistics are already known); with
+    ``dump=False`` its quads are left out (``nquads`` empty): the workers open the store itself."""
+    nquads = opened.store.dump(format=ox.RdfFormat.N_QUADS) if dump else b""
     return Snapshot(nquads, opened.graphs, opened.default_graph_triples, opened.fingerprint)
 
 

@@ -9,7 +9,7 @@ Workers come in two kinds (``mqmkg.sparql.isolation``): most have no network at 
 query the guard finds calling allow-listed endpoints gets a ``Federated`` reply from them
 and is sent again to a worker that has the network (limited to those endpoints' ports).
 Workers are forked from a zygote that holds the store (``mqmkg.sparql.zygote``), and run
-each job on their main thread, whose stack may grow to ``MAIN_STACK_BYTES``: the engine's
+each job on their main thread, whose stack may grow to ``STACK_BYTES``: the engine's
 recursive parser and evaluator have a wide margin above the depth limits the endpoint
 enforces, and a worker never has a thread of its own besides (an on-disk store's library
 aside), so its death is seen at once.
@@ -35,15 +35,14 @@ from mqmkg.sparql.isolation import Isolation, cut_network, limit_connections
 from mqmkg.sparql.prefixes import find_undeclared
 from mqmkg.sparql.results import Capped, serialize_boolean, write_solutions, write_triples
 
-# The stack of the thread that runs jobs: pyoxigraph's parser and evaluator recurse once per
-# level of the query's parse tree, and need about 4 KiB per level at worst (measured: 2,208
-# nested groups overflow the default 8 MiB). The endpoint refuses trees deeper than
-# Settings.max_query_complexity (1,000) first, so this leaves a margin of about 60. Under a
-# small address-space cap the stack takes an eighth of it at most.
-STACK_BYTES = 256 * 1024 * 1024
-# Jobs run on a worker's main thread, whose stack grows as needed up to its limit (raised by
-# the worker): the kernel keeps at least 128 MiB free below it, so that is the ceiling here.
-MAIN_STACK_BYTES = 96 * 1024 * 1024
+# The stack jobs run on: a worker's main thread, whose stack grows as needed up to its limit
+# (raised by the worker). pyoxigraph's parser and evaluator recurse once per level of the
+# query's parse tree and need about 4 KiB per level at worst (measured: 2,208 nested groups
+# overflow the default 8 MiB). The endpoint refuses trees deeper than
+# Settings.max_query_complexity (1,000) first, so this leaves a margin of about 20; the kernel
+# keeps at least 128 MiB free below a process's stack, so it is always there to grow into.
+# Under a small address-space cap the stack takes an eighth of it at most.
+STACK_BYTES = 96 * 1024 * 1024
 # Python frames allowed on that stack (rdflib's parser recurses about 40 frames per level).
 RECURSION_LIMIT = 50_000
 
@@ -266,7 +265,7 @@ def isolate(network: bool, allowlist: tuple[str, ...]) -> Isolation:
 
 
 def job_stack_bytes(memory_mb: int) -> int:
-    """Return the stack size of the job thread under an address-space cap of ``memory_mb`` (0: none)."""
+    """Return how far a worker's stack may grow under an address-space cap of ``memory_mb`` (0: none)."""
     if memory_mb <= 0:
         return STACK_BYTES
     return max(min(STACK_BYTES, memory_mb * 1024 * 1024 // 8), 16 * 1024 * 1024)
@@ -302,7 +301,7 @@ def serve(conn: Connection, lane: int, prepared: Prepared) -> None:
     network = bool(lane)
     isolation = isolate(network, prepared.allowlist)  # first, while the process has a single thread
     _limit_memory(prepared.memory_mb)
-    _grow_stack(main_stack_bytes(prepared.memory_mb))
+    _grow_stack(job_stack_bytes(prepared.memory_mb))
     store = prepared.store if prepared.store is not None else ox.Store.read_only(prepared.path or "")
     conn.send(Ready(os.getpid(), isolation))
     while True:
@@ -317,12 +316,6 @@ def serve(conn: Connection, lane: int, prepared: Prepared) -> None:
             conn.send(reply)
         except OSError:
             return
-
-
-def main_stack_bytes(memory_mb: int) -> int:
-    """Return how far the main thread's stack may grow: the job stack, within what the kernel
-    left free below it at the interpreter's start (128 MiB at least, whatever the limit then)."""
-    return min(job_stack_bytes(memory_mb), MAIN_STACK_BYTES)
 
 
 def _grow_stack(size: int) -> None:
