@@ -77,6 +77,29 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
+# Six unconstrained triple patterns: a cartesian product far past any deadline, on any graph here.
+EXPLOSIVE = "SELECT (COUNT(*) AS ?n) { " + " . ".join(f"?s{i} ?p{i} ?o{i}" for i in range(6)) + " }"
+
+
+def status_mib(pid: int, field: str) -> float:
+    """Return a /proc/PID/status memory field (VmRSS, VmHWM) in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError(f"no {field} for process {pid}")
+
+
+def private_mib(pid: int) -> float:
+    """Return the memory a process holds alone (private clean and dirty pages), in MiB.
+
+    Workers are forked from a zygote that holds the store: the pages they share with it become
+    resident in a worker as a query reads them, which its RSS counts but which cost nothing.
+    """
+    fields = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+    kib = sum(int(line.split()[1]) for line in fields if line.startswith(("Private_Clean:", "Private_Dirty:")))
+    return kib / 1024
+
+
 def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
     """Poll ``predicate`` every 50 ms until it holds or ``timeout`` seconds pass."""
     deadline = time.monotonic() + timeout

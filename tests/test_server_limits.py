@@ -16,9 +16,19 @@ import httpx
 import pytest
 import rdflib
 
-from conftest import ENDPOINT_ROOT, ENDPOINT_SETTINGS, QUERY_PREFIXES, LiveServer, alive, select, wait_until
+from conftest import (
+    ENDPOINT_ROOT,
+    ENDPOINT_SETTINGS,
+    EXPLOSIVE,
+    QUERY_PREFIXES,
+    LiveServer,
+    alive,
+    private_mib,
+    select,
+    status_mib,
+    wait_until,
+)
 
-EXPLOSIVE = "SELECT (COUNT(*) AS ?n) { " + " . ".join(f"?s{i} ?p{i} ?o{i}" for i in range(6)) + " }"
 SPLINTER = "SELECT ?a ?b { ?a mqm:splinterOf ?b }"
 SPLINTER_ROWS = [{"a": "https://w3id.org/mqmkg/id/mqm-h", "b": "https://w3id.org/mqmkg/id/mqm"}]
 DEADLINE = float(ENDPOINT_SETTINGS["query_timeout"])
@@ -231,25 +241,6 @@ SMALL_CAP = 4 * 1024 * 1024
 ROW_BYTES = 2000 * (1 + 4 + 16 + 64 + 256)
 
 
-def resident_mib(pid: int) -> float:
-    """Read a process's resident memory from /proc, in MiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError(f"no VmRSS for {pid}")
-
-
-def private_mib(pid: int) -> float:
-    """Read the memory a process holds alone (private clean and dirty pages), in MiB.
-
-    Workers are forked from a zygote that holds the store: the pages they share with it become
-    resident in a worker as a query reads them, which its RSS counts but which cost nothing.
-    """
-    fields = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
-    kib = sum(int(line.split()[1]) for line in fields if line.startswith(("Private_Clean:", "Private_Dirty:")))
-    return kib / 1024
-
-
 # Plain HTTP on loopback uses no TLS; one context spares each client building its own (~90 ms).
 UNUSED_TLS = ssl.create_default_context()
 
@@ -266,7 +257,7 @@ def default_server(live_server_factory: Callable[..., LiveServer]) -> LiveServer
 
 
 def test_long_literals_are_cut_at_the_byte_cap_with_the_truncation_headers(default_server: LiveServer) -> None:
-    server_before = resident_mib(default_server.process.pid)
+    server_before = status_mib(default_server.process.pid, "VmRSS")
     workers_before = {pid: private_mib(pid) for pid in default_server.worker_pids()}
 
     def oversized() -> httpx.Response:
@@ -294,7 +285,7 @@ def test_long_literals_are_cut_at_the_byte_cap_with_the_truncation_headers(defau
     cap_mib = BYTE_CAP / 2**20
     for pid, before in workers_before.items():
         assert private_mib(pid) < before + 1.2 * cap_mib
-    assert resident_mib(default_server.process.pid) < server_before + cap_mib
+    assert status_mib(default_server.process.pid, "VmRSS") < server_before + cap_mib
     complete = httpx.get(default_server.sparql, params={"query": "SELECT * { ?s ?p ?o }"})
     assert "x-mqmkg-truncated-by" not in complete.headers
     assert complete.headers["x-mqmkg-byte-limit"] == str(BYTE_CAP)

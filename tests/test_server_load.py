@@ -27,13 +27,12 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
 import pytest
 
-from conftest import ENDPOINT_ROOT, LiveServer, run_async, wait_until
+from conftest import ENDPOINT_ROOT, EXPLOSIVE, LiveServer, run_async, status_mib, wait_until
 from mqmkg.config import Settings
 from mqmkg.export import canonical_quads, rdfc_sha256
 from mqmkg.sparql.dataset import build_snapshot
@@ -49,7 +48,6 @@ SHARE = 4  # the default Settings.client_max_queries
 BURST = 8
 
 PREFIXES = "PREFIX kg: <https://w3id.org/mqmkg/id/> PREFIX mqm: <https://w3id.org/mqmkg/ontology#> "
-EXPLOSIVE = "SELECT (COUNT(*) AS ?n) { " + " . ".join(f"?s{i} ?p{i} ?o{i}" for i in range(6)) + " }"
 LONG_LITERALS = (
     "SELECT ?a ?b ?c ?d ?e { ?s ?p ?o . ?x ?y ?z "
     f'BIND("{"L" * 2000}" AS ?a) BIND(CONCAT(?a, ?a, ?a, ?a) AS ?b) BIND(CONCAT(?b, ?b, ?b, ?b) AS ?c) '
@@ -102,14 +100,6 @@ class Outcome:
     correct: bool
     headers: dict[str, str]
     size: int
-
-
-def status_of(pid: int, field: str) -> float:
-    """Return a /proc/PID/status memory field (VmRSS, VmHWM) in MiB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError(f"no {field} for process {pid}")
 
 
 def fingerprint(server: LiveServer) -> tuple[int, str]:
@@ -207,15 +197,15 @@ def test_load_with_runaway_and_oversized_queries(
     built = ox.parse(build_snapshot(Settings(root=ENDPOINT_ROOT)).nquads, format=ox.RdfFormat.N_QUADS)
     expected = [q for q in built if not isinstance(q.graph_name, ox.DefaultGraph)]
     assert store_before == (len(expected), rdfc_sha256(canonical_quads(expected)))  # what it was built from
-    server_before = status_of(server.process.pid, "VmRSS")
-    workers_before = {pid: status_of(pid, "VmRSS") for pid in server.worker_pids()}
+    server_before = status_mib(server.process.pid, "VmRSS")
+    workers_before = {pid: status_mib(pid, "VmRSS") for pid in server.worker_pids()}
     peaks = {"server": server_before, "worker": max(workers_before.values())}
 
     def sample() -> None:
-        peaks["server"] = max(peaks["server"], status_of(server.process.pid, "VmRSS"))
+        peaks["server"] = max(peaks["server"], status_mib(server.process.pid, "VmRSS"))
         for pid in server.worker_pids():
             with contextlib.suppress(FileNotFoundError):  # killed at its deadline meanwhile
-                peaks["worker"] = max(peaks["worker"], status_of(pid, "VmRSS"))
+                peaks["worker"] = max(peaks["worker"], status_mib(pid, "VmRSS"))
 
     started = time.monotonic()
     outcomes = run_async(load(server, sample))
@@ -224,9 +214,9 @@ def test_load_with_runaway_and_oversized_queries(
     assert wait_until(lambda: server.health()["workers"]["idle"] == 2, 20.0)  # type: ignore[index]
     health = server.health()["workers"]
     assert isinstance(health, dict)
-    server_after = status_of(server.process.pid, "VmRSS")
-    server_peak = status_of(server.process.pid, "VmHWM")
-    workers_after = {pid: status_of(pid, "VmRSS") for pid in server.worker_pids()}
+    server_after = status_mib(server.process.pid, "VmRSS")
+    server_peak = status_mib(server.process.pid, "VmHWM")
+    workers_after = {pid: status_mib(pid, "VmRSS") for pid in server.worker_pids()}
     store_after = fingerprint(server)
     timeouts_logged = server.log().count(f"overran the {DEADLINE:g} s deadline")
 

@@ -14,10 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import ENDPOINT_ROOT, alive, start_live_server, wait_until
+from conftest import ENDPOINT_ROOT, EXPLOSIVE, alive, start_live_server, wait_until
 
 # Six-way cartesian product of all 57 triples: hours of CPU.
-EXPLOSIVE = "SELECT (COUNT(*) AS ?n) { " + " . ".join(f"?s{i} ?p{i} ?o{i}" for i in range(6)) + " }"
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ENDPOINT_ROOT, ROOT, alive, wait_until
+from conftest import ENDPOINT_ROOT, EXPLOSIVE, ROOT, alive, wait_until
 from mqmkg.config import Settings
 from mqmkg.errors import QueryAborted, QueryTimeout, RateLimited, ServerBusy
 from mqmkg.sparql.dataset import Snapshot, build_snapshot
@@ -22,7 +22,6 @@ from mqmkg.sparql.pool import WorkerPool, resident_mib
 from mqmkg.sparql.worker import Answer, Job
 
 # Six-way cartesian product of all 57 triples: about 3.4e10 rows to count, hours of CPU.
-EXPLOSIVE = "SELECT (COUNT(*) AS ?n) { " + " . ".join(f"?s{i} ?p{i} ?o{i}" for i in range(6)) + " }"
 SPLINTER = "SELECT ?a { ?a <https://w3id.org/mqmkg/ontology#splinterOf> ?b }"
 MARGIN = 0.5  # seconds allowed past a deadline (kill, reap, pipe)
 
