@@ -242,12 +242,14 @@ def run_queries(
     store_dir = store_dir_for(size, work)
     running: dict[str, peers.Running] = {}
     peaks: dict[str, float] = {}  # the peak PSS of peers restarted after a timeout, before their restart
+
+    def launch(name: str) -> peers.Running:
+        return peers.start(name, data, work, workload.LOOKUP, store_dir if name.startswith("mqmkg") else None)
+
     try:
         for name in chosen:
             say(f"[{size}] starting {name} for the queries ...")
-            running[name] = peers.start(
-                name, data, work, workload.LOOKUP, store_dir if name.startswith("mqmkg") else None
-            )
+            running[name] = launch(name)
         with httpx.Client(timeout=args.request_timeout) as client:
             for index, job in enumerate(jobs):
                 order = chosen[index % len(chosen) :] + chosen[: index % len(chosen)]
@@ -261,9 +263,7 @@ def run_queries(
                         say(f"[{size}]   {name} still busy after {job.name}: restarting it")
                         running[name].stop()
                         peaks[name] = max(peaks.get(name, 0.0), running[name].peak_mb)
-                        running[name] = peers.start(
-                            name, data, work, workload.LOOKUP, store_dir if name.startswith("mqmkg") else None
-                        )
+                        running[name] = launch(name)
                     reports[name].queries[job.name] = figures
                 line = "  ".join(
                     f"{n}={reports[n].queries[job.name].rps:,.0f}/s,{reports[n].queries[job.name].median_ms:.1f}ms"

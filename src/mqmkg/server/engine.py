@@ -86,7 +86,7 @@ def embedded(settings: Settings) -> Engine:
     # (read-only): dumping a large on-disk store at each start would undo what --store saves.
     snapshot = snapshot_opened(opened, dump=opened.path is None)
     pool = WorkerPool(
-        snapshot.nquads if opened.path is None else opened.path,
+        opened.path or snapshot.nquads,
         settings.workers,
         max_queue=settings.max_queue,
         queue_wait=settings.queue_wait,
