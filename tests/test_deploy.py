@@ -239,6 +239,23 @@ def test_slow_body_is_cut_by_mqmkg_with_408(proxied: Proxied) -> None:
     assert "Traceback" not in proxied.app.log()
 
 
+def test_the_408_survives_a_client_that_keeps_sending(proxied: Proxied) -> None:
+    """A client still sending when its body deadline passes reads the whole 408: the server
+    stops writing, drops what keeps arriving for a while, and only then closes (closing on
+    unread input answers with a TCP reset, which can destroy the 408 before it is read)."""
+    head = b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\nContent-Length: 9999\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", app_port(proxied)), timeout=30) as sock:
+        sock.sendall(head + b"ASK {")
+        end = time.monotonic() + BODY_TIMEOUT + 1.0
+        while time.monotonic() < end:  # never reading, a byte every 10 ms, past the deadline
+            sock.sendall(b" ")
+            time.sleep(0.01)
+        answer = b""
+        while chunk := sock.recv(4096):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n"), answer
+
+
 def test_idle_connection_is_closed_quietly(proxied: Proxied) -> None:
     with socket.create_connection(("127.0.0.1", app_port(proxied)), timeout=30) as sock:
         started = time.monotonic()

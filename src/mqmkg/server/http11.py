@@ -50,6 +50,10 @@ _TIMEOUT_RESPONSE = (
 # The longest request head (request line and headers) the httptools protocol reads; longer is a
 # 400. (h11 bounds only a head that arrives in pieces, at 16 KiB; long GET queries need more.)
 MAX_HEAD_BYTES = 64 * 1024
+# After a 408, how long the server keeps reading (and dropping) what the client still sends
+# before it closes: closing on unread input sends a TCP reset, which can destroy the 408 in
+# the client's buffers before it is read (nginx's lingering_close, for the same reason).
+LINGER_SECONDS = 2.0
 
 
 class ReadDeadlines:
@@ -84,6 +88,7 @@ class ReadDeadlines:
         self._write_deadline: asyncio.TimerHandle | None = None
         self._started = 0.0
         self._received = False
+        self._lingering = False
 
     def _start_write_deadline(self) -> None:
         if self._write_deadline is None:
@@ -130,7 +135,16 @@ class ReadDeadlines:
             self.transport.write(_TIMEOUT_RESPONSE)
         else:
             self._answer_body_timeout()
-        self.transport.close()
+        self._close_lingering()
+
+    def _close_lingering(self) -> None:
+        """Send our end of the stream, drop what still arrives for ``LINGER_SECONDS``, then close."""
+        if not self.transport.can_write_eof():
+            self.transport.close()
+            return
+        self._lingering = True
+        self.transport.write_eof()
+        self.loop.call_later(LINGER_SECONDS, self.transport.close)
 
     def _log_head_timeout(self) -> None:
         host = self.client[0] if self.client else "-"
@@ -163,6 +177,8 @@ class TimedH11Protocol(ReadDeadlines, H11Protocol):
         self._follow_state()
 
     def data_received(self, data: bytes) -> None:
+        if self._lingering:  # after a 408: read and dropped
+            return
         self._received = True
         super().data_received(data)
         self._follow_state()
@@ -211,6 +227,8 @@ def _httptools_protocol() -> type | None:
             self._set_phase("head")
 
         def data_received(self, data: bytes) -> None:
+            if self._lingering:  # after a 408: read and dropped
+                return
             self._received = True
             super().data_received(data)
 
